@@ -1,0 +1,158 @@
+"""`notification event send|list|count|listen`."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, List, Optional
+
+import click
+
+from aiflow_lite.cli.options import (
+    begin_offset_option,
+    begin_time_option,
+    namespace_option,
+    output_option,
+    sender_option,
+    server_uri_option,
+)
+
+EVENT_COLUMNS = ("offset", "key", "value", "namespace", "sender", "context", "create_time")
+
+
+def _client(server_uri: Optional[str]) -> Any:
+    from aiflow_lite.ns.client import NotificationClient
+
+    return NotificationClient(server_uri)
+
+
+def _begin_ms(begin_time: Optional[str]) -> Optional[int]:
+    from aiflow_lite.ns.client import parse_iso_time
+
+    return None if begin_time is None else parse_iso_time(begin_time)
+
+
+def _check_filters(namespace: Optional[str]) -> None:
+    from aiflow_lite.events import validate_name
+
+    if namespace is not None:
+        validate_name(namespace)
+
+
+@click.group("event")
+def event() -> None:
+    """Manages events."""
+
+
+@event.command("send")
+@click.argument("key")
+@click.argument("value", required=False)
+@server_uri_option
+@namespace_option("Namespace of the event.", default="default")
+@click.option("--context", default=None, help="Context of the event (JSON text).")
+@sender_option
+def send(key: str, value: Optional[str], server_uri: Optional[str], namespace: str,
+         context: Optional[str], sender: Optional[str]) -> None:
+    """Sends an event; prints its offset once it is stored.
+
+    Example: notification event send model_validated v1 -n default
+    """
+    from aiflow_lite.events import validate_event
+
+    validate_event(key, value, namespace, sender, context)  # before anything is opened
+    with _client(server_uri) as client:
+        stored = client.send_event(key, value, namespace=namespace, sender=sender,
+                                   context=context)
+    click.echo(f"Event sent: key={stored.key} offset={stored.offset}")
+
+
+def _filter_options(func):  # noqa: ANN001, ANN202
+    for decorator in reversed([
+        click.argument("key"),
+        server_uri_option,
+        namespace_option(),
+        begin_offset_option,
+        begin_time_option(),
+        sender_option,
+    ]):
+        func = decorator(func)
+    return func
+
+
+@event.command("list")
+@_filter_options
+@output_option
+def list_(key: str, server_uri: Optional[str], namespace: Optional[str],
+          begin_offset: Optional[int], begin_time: Optional[str], sender: Optional[str],
+          output: str) -> None:
+    """Lists events of KEY ('*' for every key), oldest first.
+
+    Example: notification event list model_validated --begin-offset 10 -o json
+    """
+    from aiflow_lite.cli.output import emit
+
+    _check_filters(namespace)
+    begin_ms = _begin_ms(begin_time)
+    with _client(server_uri) as client:
+        events = client.list_events(key, namespace=namespace, sender=sender,
+                                    begin_offset=begin_offset or 0, begin_time=begin_ms)
+    emit((e.to_dict() for e in events), EVENT_COLUMNS, output, time_columns=("create_time",))
+
+
+@event.command("count")
+@_filter_options
+def count(key: str, server_uri: Optional[str], namespace: Optional[str],
+          begin_offset: Optional[int], begin_time: Optional[str], sender: Optional[str]) -> None:
+    """Counts events of KEY ('*' for every key).
+
+    Example: notification event count model_validated -n default
+    """
+    _check_filters(namespace)
+    begin_ms = _begin_ms(begin_time)
+    with _client(server_uri) as client:
+        click.echo(client.count_events(key, namespace=namespace, sender=sender,
+                                       begin_offset=begin_offset or 0, begin_time=begin_ms))
+
+
+@event.command("listen")
+@_filter_options
+def listen(key: str, server_uri: Optional[str], namespace: Optional[str],
+           begin_offset: Optional[int], begin_time: Optional[str], sender: Optional[str]) -> None:
+    """Listens to events of KEY ('*' for every key) and prints each as a line, until Ctrl-C.
+
+    Starts at the log's end unless --begin-offset or --begin-time says otherwise.
+
+    Example: notification event listen model_validated --begin-offset 0
+    """
+    import signal
+    import threading
+
+    from aiflow_lite.cli.output import format_time_ms
+
+    _check_filters(namespace)
+    begin_ms = _begin_ms(begin_time)
+    done = threading.Event()
+
+    def show(events: List[Any]) -> None:
+        try:
+            for e in events:
+                if sender is not None and e.sender != sender:
+                    continue
+                sys.stdout.write(
+                    f"{e.offset}\t{e.key}\t{e.value if e.value is not None else ''}\t"
+                    f"{e.namespace or ''}\t{e.sender or ''}\t{format_time_ms(e.create_time)}\n"
+                )
+            sys.stdout.flush()
+        except (BrokenPipeError, ValueError):
+            done.set()
+
+    previous = signal.signal(signal.SIGTERM, lambda *_: done.set())
+    try:
+        with _client(server_uri) as client:
+            client.register_listener(show, [key], namespace, begin_offset, begin_ms)
+            try:
+                while not done.wait(0.5):
+                    pass
+            except KeyboardInterrupt:
+                pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,187 @@
+"""Configuration: where the home is, which database it uses, and the options of its YAML files.
+
+* `AIFLOW_HOME` (default ``~/aiflow``) holds ``aiflow_server.yaml`` and the database ``aiflow.db``.
+* The `notification` command reads ``notification_server.yaml`` from `NOTIFICATION_HOME` when that
+  is set, else from the AIFlow home. Its ``db_uri`` defaults to the AIFlow home's database, so events
+  sent with it reach the scheduler; pointing it elsewhere gives a standalone event log.
+
+Nothing is read at import time: call `load_aiflow_settings()` / `load_notification_settings()`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Optional
+
+from aiflow_lite.errors import AiflowError, InvalidInput
+
+AIFLOW_CONFIG_FILE = "aiflow_server.yaml"
+NOTIFICATION_CONFIG_FILE = "notification_server.yaml"
+DB_FILE = "aiflow.db"
+
+# Each default: (value, help). `{AIFLOW_HOME}` is replaced by the home directory.
+AIFLOW_DEFAULTS: dict = {
+    "log_dir": ("{AIFLOW_HOME}/logs", "directory of AIFlow logs"),
+    "rpc_port": (50051, "port of the rpc server"),
+    "metadata_backend_uri": (
+        "sqlite:///{AIFLOW_HOME}/aiflow.db",
+        "the home's SQLite database: event log and metadata",
+    ),
+    "durability": ("normal", "normal: survives process crashes; full: also power loss (fsync)"),
+    "busy_timeout_ms": (30000, "how long a writer waits for the database lock, in ms"),
+    "history_retention": ("30d", "keep events this long (e.g. 30d, 12h, 0 = forever)"),
+    "notification_server_uri": ("127.0.0.1:50052", "uri of the notification server"),
+    "task_executor": ("Local", "task executor, options: local"),
+    "task_executor_heartbeat_check_interval": (10, "seconds between heartbeat checks"),
+    "task_heartbeat_timeout": (60, "seconds without a heartbeat before a task is an orphan"),
+    "task_heartbeat_interval": (10, "seconds between task heartbeats"),
+    "local_executor_parallelism": (10, "number of tasks run at once by the local executor"),
+}
+
+NOTIFICATION_DEFAULTS: dict = {
+    "server_port": (50052, "port of the notification server"),
+    "db_uri": (None, "database of the event log; default: the AIFlow home's database"),
+    "durability": ("normal", "normal: survives process crashes; full: also power loss (fsync)"),
+    "busy_timeout_ms": (30000, "how long a writer waits for the database lock, in ms"),
+    "history_retention": ("30d", "keep events this long (e.g. 30d, 12h, 0 = forever)"),
+    "wait_for_server_started_timeout": (5.0, "seconds to wait for a started server to answer"),
+}
+
+_INT_KEYS = {
+    "rpc_port", "server_port", "busy_timeout_ms", "task_executor_heartbeat_check_interval",
+    "task_heartbeat_timeout", "task_heartbeat_interval", "local_executor_parallelism",
+}
+_DURATION_RE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*\Z")
+_UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
+
+
+def aiflow_home() -> str:
+    return os.path.abspath(os.path.expanduser(os.environ.get("AIFLOW_HOME") or "~/aiflow"))
+
+
+def notification_home() -> str:
+    """Where ``notification_server.yaml`` lives: `NOTIFICATION_HOME`, else the AIFlow home."""
+    explicit = os.environ.get("NOTIFICATION_HOME")
+    return os.path.abspath(os.path.expanduser(explicit)) if explicit else aiflow_home()
+
+
+def parse_duration_ms(text: Any, what: str = "duration") -> Optional[int]:
+    """'30d' → ms; '0', 'none', 'never' → None (keep forever). Bare numbers are seconds."""
+    if text is None or str(text).strip().lower() in ("0", "none", "never", "forever", ""):
+        return None
+    match = _DURATION_RE.match(str(text))
+    if not match:
+        raise InvalidInput(f"invalid {what} {text!r}: use a number and a unit, e.g. 30d, 12h, 90s")
+    return int(float(match.group(1)) * _UNIT_MS[match.group(2) or "s"])
+
+
+def db_path_from_uri(uri: str, base_dir: str) -> str:
+    """`sqlite:///path` or a plain path → an absolute file path (relative ones from `base_dir`)."""
+    if "://" in uri:
+        scheme, _, rest = uri.partition("://")
+        if scheme != "sqlite" or not rest.startswith("/"):
+            raise InvalidInput(
+                f"unsupported database uri {uri!r}: aiflow_lite keeps everything in SQLite, "
+                "use sqlite:///PATH"
+            )
+        uri = rest[1:]  # SQLAlchemy style: sqlite:///rel.db, sqlite:////abs/path.db
+    return os.path.normpath(os.path.join(base_dir, os.path.expanduser(uri)))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """One home's resolved configuration."""
+
+    home: str
+    config_file: str
+    db_path: str
+    durability: str = "normal"
+    busy_timeout_ms: int = 30000
+    history_retention_ms: Optional[int] = None
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    def get(self, option: str) -> Any:
+        if option not in self.values:
+            raise InvalidInput(
+                f"unknown option {option!r}; `config list` shows the options"
+            )
+        return self.values[option]
+
+
+def _read_yaml(path: str) -> dict:
+    if not os.path.exists(path):
+        return {}
+    import yaml
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh) or {}
+    except OSError as exc:
+        raise AiflowError(f"cannot read config {path}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise InvalidInput(f"config {path}{where} is not valid YAML; fix or remove it") from exc
+    if not isinstance(data, dict):
+        raise InvalidInput(f"config {path} must be a mapping of option: value")
+    return data
+
+
+def _resolve(defaults: Mapping[str, tuple], path: str, home: str) -> dict:
+    values = {key: default for key, (default, _help) in defaults.items()}
+    values.update(_read_yaml(path))
+    for key, value in values.items():
+        if isinstance(value, str):
+            values[key] = value.replace("${AIFLOW_HOME}", home).replace("{AIFLOW_HOME}", home)
+        if key in _INT_KEYS:
+            try:
+                values[key] = int(values[key])
+            except (TypeError, ValueError):
+                raise InvalidInput(
+                    f"config {path}: {key} must be an integer, got {value!r}"
+                ) from None
+    if str(values.get("durability")).lower() not in ("normal", "full"):
+        raise InvalidInput(f"config {path}: durability must be normal or full")
+    values["durability"] = str(values["durability"]).lower()
+    return values
+
+
+def _settings(config_file: str, home: str, db_uri: str, values: dict) -> Settings:
+    return Settings(
+        home=home,
+        config_file=config_file,
+        db_path=db_path_from_uri(db_uri, home),
+        durability=values["durability"],
+        busy_timeout_ms=values["busy_timeout_ms"],
+        history_retention_ms=parse_duration_ms(values["history_retention"], "history_retention"),
+        values=values,
+    )
+
+
+def load_aiflow_settings() -> Settings:
+    home = aiflow_home()
+    path = os.path.join(home, AIFLOW_CONFIG_FILE)
+    values = _resolve(AIFLOW_DEFAULTS, path, home)
+    return _settings(path, home, values["metadata_backend_uri"], values)
+
+
+def load_notification_settings() -> Settings:
+    home = notification_home()
+    path = os.path.join(home, NOTIFICATION_CONFIG_FILE)
+    values = _resolve(NOTIFICATION_DEFAULTS, path, home)
+    values = {k: (v.replace("${NOTIFICATION_HOME}", home) if isinstance(v, str) else v)
+              for k, v in values.items()}
+    if not values.get("db_uri"):
+        values["db_uri"] = load_aiflow_settings().values["metadata_backend_uri"]
+    return _settings(path, home, values["db_uri"], values)
+
+
+def default_config_text(defaults: Mapping[str, tuple]) -> str:
+    """The commented YAML that `config init` writes."""
+    lines = []
+    for key, (value, help_text) in defaults.items():
+        lines.append(f"# {help_text}")
+        lines.append(f"# {key}:" if value is None else f"{key}: {value}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,137 @@
+"""The Event record, the rules a user event must follow, and its one codec to and from table rows."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional, Sequence
+
+from aiflow_lite.errors import InvalidInput
+
+#: Keys starting with this prefix belong to aiflow_lite's own events (task status, ...).
+RESERVED_KEY_PREFIX = "__aiflow."
+#: In listen/list/count filters, this key matches every key.
+ANY_KEY = "*"
+DEFAULT_NAMESPACE = "default"
+
+MAX_KEY_BYTES = 1024
+MAX_VALUE_BYTES = 1024 * 1024
+MAX_SENDER_BYTES = 256
+MAX_CONTEXT_BYTES = 64 * 1024
+
+_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}\Z")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event of the log. `offset` and `create_time` (ms since the epoch) are set by the log."""
+
+    key: str
+    value: Optional[str] = None
+    namespace: Optional[str] = None
+    sender: Optional[str] = None
+    context: Optional[str] = None
+    offset: Optional[int] = None
+    create_time: Optional[int] = None
+
+    def context_dict(self) -> dict:
+        """The context parsed as a JSON object ({} when there is none)."""
+        if not self.context:
+            return {}
+        parsed = json.loads(self.context)
+        return parsed if isinstance(parsed, dict) else {"value": parsed}
+
+    def to_dict(self) -> dict:
+        return {
+            "offset": self.offset,
+            "key": self.key,
+            "value": self.value,
+            "namespace": self.namespace,
+            "sender": self.sender,
+            "context": self.context,
+            "create_time": self.create_time,
+        }
+
+
+#: Column order of the `event` table rows that `event_from_row` decodes.
+EVENT_COLUMNS = '"offset", key, value, namespace, sender, context, create_time'
+
+
+def event_from_row(row: Sequence[Any]) -> Event:
+    offset, key, value, namespace, sender, context, create_time = row
+    return Event(key, value, namespace, sender, context, offset, create_time)
+
+
+def validate_name(name: str, what: str = "namespace") -> str:
+    """Namespaces (and later workflow and task names): letters, digits, `_`, `.`, `-`; ≤ 128."""
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise InvalidInput(
+            f"invalid {what} {name!r}: use 1-128 letters, digits, '_', '.' or '-', "
+            "not starting with '.' or '-'"
+        )
+    return name
+
+
+def _check_size(text: str, limit: int, what: str) -> None:
+    size = len(text.encode("utf-8"))
+    if size > limit:
+        raise InvalidInput(f"event {what} is {size} bytes; the limit is {limit} bytes")
+
+
+def encode_context(context: Any) -> Optional[str]:
+    """Context is stored as JSON text: accept a mapping, or a string that already holds JSON."""
+    if context is None:
+        return None
+    if isinstance(context, Mapping):
+        return json.dumps(dict(context), separators=(",", ":"), sort_keys=True, default=str)
+    if isinstance(context, str):
+        try:
+            json.loads(context)
+        except ValueError:
+            raise InvalidInput(
+                f"event context must be JSON text, e.g. '{{\"run\": 1}}', got {context!r}"
+            ) from None
+        return context
+    raise InvalidInput(f"event context must be a dict or JSON text, not {type(context).__name__}")
+
+
+def validate_event(
+    key: str,
+    value: Optional[str] = None,
+    namespace: Optional[str] = DEFAULT_NAMESPACE,
+    sender: Optional[str] = None,
+    context: Any = None,
+    *,
+    internal: bool = False,
+) -> Event:
+    """Check a user event before anything is written; return it as an unsaved `Event`.
+
+    `internal=True` is for aiflow_lite itself: it may use the reserved key prefix.
+    """
+    if not isinstance(key, str) or not key.strip():
+        raise InvalidInput("event key must be a non-empty string")
+    if _CONTROL_RE.search(key):
+        raise InvalidInput(f"event key {key!r} contains a control character")
+    if key == ANY_KEY:
+        raise InvalidInput(f"event key {ANY_KEY!r} is reserved for matching any key")
+    if key.startswith(RESERVED_KEY_PREFIX) and not internal:
+        raise InvalidInput(
+            f"event key {key!r} uses the reserved prefix {RESERVED_KEY_PREFIX!r}; pick another key"
+        )
+    _check_size(key, MAX_KEY_BYTES, "key")
+    if value is not None:
+        if not isinstance(value, str):
+            raise InvalidInput(f"event value must be a string, not {type(value).__name__}")
+        _check_size(value, MAX_VALUE_BYTES, "value")
+    if namespace is not None:
+        validate_name(namespace)
+    if sender is not None:
+        if not isinstance(sender, str):
+            raise InvalidInput(f"event sender must be a string, not {type(sender).__name__}")
+        _check_size(sender, MAX_SENDER_BYTES, "sender")
+    context_text = encode_context(context)
+    if context_text is not None:
+        _check_size(context_text, MAX_CONTEXT_BYTES, "context")
+    return Event(key, value, namespace, sender, context_text)

@@ -1,0 +1,1 @@
+"""The notification service: the event log, its wake-up channel, and the notification client."""

@@ -1,0 +1,273 @@
+"""The notification client: send, list and count events, and listen to them from a thread.
+
+This is the embedded client: it works on the home's SQLite file directly and needs no server.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Union
+
+from aiflow_lite.config import Settings, load_notification_settings
+from aiflow_lite.errors import InvalidInput, NotFound, Unsupported
+from aiflow_lite.events import DEFAULT_NAMESPACE, Event, validate_name
+from aiflow_lite.home import open_database
+from aiflow_lite.ns.event_log import EventLog, Keys
+from aiflow_lite.ns.wakeup import WakeSocket, wake_dir_for
+
+log = logging.getLogger(__name__)
+
+#: A listener with nothing to do re-reads the log this often, in case a wake-up was lost.
+SAFETY_POLL_S = 1.0
+LISTEN_BATCH = 1000
+
+
+class ListenerProcessor:
+    """Subclass and implement `process`; it is called from the listener's thread with each batch
+    of new events, in offset order."""
+
+    def process(self, events: List[Event]) -> None:
+        raise NotImplementedError
+
+
+ListenerRegistrationId = str
+Processor = Union[ListenerProcessor, Callable[[List[Event]], Any]]
+
+
+def to_epoch_ms(moment: Union[None, int, float, datetime]) -> Optional[int]:
+    """A datetime (naive = local time) or epoch milliseconds → epoch milliseconds."""
+    if moment is None or isinstance(moment, int):
+        return moment
+    if isinstance(moment, float):
+        return int(moment)
+    if isinstance(moment, datetime):
+        return int(moment.timestamp() * 1000)
+    raise InvalidInput(f"expected a datetime or epoch milliseconds, got {moment!r}")
+
+
+def parse_iso_time(text: str) -> int:
+    """ISO 8601 text (naive = local time, 'Z' = UTC) → epoch milliseconds."""
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(
+            f"invalid time {text!r}: use ISO 8601, e.g. 2026-11-23T10:00:00 or 2026-11-23"
+        ) from None
+    return int(moment.timestamp() * 1000)
+
+
+class NotificationClient:
+    """Sends and reads events of one home. Safe to share between threads."""
+
+    def __init__(
+        self,
+        server_uri: Optional[str] = None,
+        *,
+        settings: Optional[Settings] = None,
+        namespace: str = DEFAULT_NAMESPACE,
+        sender: Optional[str] = None,
+    ) -> None:
+        if server_uri:
+            raise Unsupported(
+                f"cannot reach a notification server at {server_uri!r}: this build serves the "
+                "local home only; leave out the server uri"
+            )
+        self.settings = settings or load_notification_settings()
+        self.namespace = validate_name(namespace)
+        self.sender = sender
+        self._lock = threading.Lock()
+        self._log = EventLog(open_database(self.settings))
+        self._listeners: Dict[str, _Listener] = {}
+
+    # -- sending ------------------------------------------------------------------------------
+
+    def send_event(
+        self,
+        key: str,
+        value: Optional[str] = None,
+        *,
+        namespace: Optional[str] = None,
+        sender: Optional[str] = None,
+        context: Any = None,
+    ) -> Event:
+        """Append one event; returns it (with its offset) only after it is committed."""
+        with self._lock:
+            return self._log.append(
+                key, value, namespace or self.namespace, sender or self.sender, context
+            )
+
+    def send_events(self, events: Iterable[Event]) -> List[Event]:
+        """Append several events in one transaction (all or none)."""
+        drafts = [
+            Event(e.key, e.value, e.namespace or self.namespace, e.sender or self.sender, e.context)
+            for e in events
+        ]
+        with self._lock:
+            return self._log.append_many(drafts)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def list_events(
+        self,
+        key: Keys = None,
+        *,
+        namespace: Optional[str] = None,
+        sender: Optional[str] = None,
+        begin_offset: int = 0,
+        begin_time: Union[None, int, datetime] = None,
+        limit: Optional[int] = None,
+    ) -> List[Event]:
+        """Events after `begin_offset` (exclusive), oldest first. `key` may be a list or '*'."""
+        with self._lock:
+            return self._log.read_after(
+                begin_offset, keys=key, namespace=namespace, sender=sender,
+                begin_time=to_epoch_ms(begin_time), limit=limit,
+            )
+
+    def count_events(
+        self,
+        key: Keys = None,
+        *,
+        namespace: Optional[str] = None,
+        sender: Optional[str] = None,
+        begin_offset: int = 0,
+        begin_time: Union[None, int, datetime] = None,
+    ) -> int:
+        with self._lock:
+            return self._log.count(
+                begin_offset, keys=key, namespace=namespace, sender=sender,
+                begin_time=to_epoch_ms(begin_time),
+            )
+
+    def latest_offset(self) -> int:
+        with self._lock:
+            return self._log.latest_offset()
+
+    def time_to_offset(self, moment: Union[int, datetime]) -> int:
+        """The offset to listen after to get the events created at or after `moment`."""
+        with self._lock:
+            return self._log.offset_at(to_epoch_ms(moment))
+
+    # -- listening ----------------------------------------------------------------------------
+
+    def register_listener(
+        self,
+        listener_processor: Processor,
+        event_keys: Optional[Sequence[str]] = None,
+        namespace: Optional[str] = None,
+        begin_offset: Optional[int] = None,
+        begin_time: Union[None, int, datetime] = None,
+        cursor: Optional[str] = None,
+    ) -> ListenerRegistrationId:
+        """Start a thread that delivers matching events to `listener_processor`, in batches, in
+        offset order, each once.
+
+        Where it starts: after the named `cursor` if that exists (and the cursor then advances
+        after every delivered batch, so a new registration resumes exactly); else after
+        `begin_offset`; else at `begin_time`; else at the log's current end.
+        """
+        process = getattr(listener_processor, "process", listener_processor)
+        if not callable(process):
+            raise InvalidInput("a listener needs a ListenerProcessor or a callable")
+        if namespace is not None:
+            validate_name(namespace)
+        with self._lock:
+            start = self._log.cursor(cursor) if cursor else None
+            if start is None:
+                if begin_offset is not None:
+                    start = int(begin_offset)
+                elif begin_time is not None:
+                    start = self._log.offset_at(to_epoch_ms(begin_time))
+                else:
+                    start = self._log.latest_offset()
+            if cursor:
+                with self._log.db.transaction():
+                    self._log.advance_cursor(cursor, start)
+        listener = _Listener(
+            self.settings, process, list(event_keys) if event_keys else None, namespace,
+            start, cursor,
+        )
+        self._listeners[listener.id] = listener
+        listener.start()
+        return listener.id
+
+    def unregister_listener(self, registration_id: ListenerRegistrationId) -> None:
+        listener = self._listeners.pop(registration_id, None)
+        if listener is None:
+            raise NotFound(f"no listener registered as {registration_id!r}")
+        listener.stop()
+
+    def close(self) -> None:
+        for registration_id in list(self._listeners):
+            self.unregister_listener(registration_id)
+        with self._lock:
+            self._log.close()
+            self._log.db.close()
+
+    def __enter__(self) -> NotificationClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Listener:
+    """One registration: a thread with its own connection and wake-up socket."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        process: Callable[[List[Event]], Any],
+        keys: Optional[List[str]],
+        namespace: Optional[str],
+        start: int,
+        cursor: Optional[str],
+    ) -> None:
+        self.settings = settings
+        self.process = process
+        self.keys = keys
+        self.namespace = namespace
+        self.position = start
+        self.cursor = cursor
+        self._stop = threading.Event()
+        # Bound before the thread's first read: a commit after this point always wakes us.
+        self._wake = WakeSocket(wake_dir_for(settings.db_path))
+        self._thread = threading.Thread(target=self._run, name="aiflow-listener", daemon=True)
+        self.id: ListenerRegistrationId = self._wake.path.rsplit("/", 1)[-1][:-5]
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.interrupt()
+        if self._thread is not threading.current_thread():
+            self._thread.join()
+
+    def _run(self) -> None:
+        db = open_database(self.settings)
+        event_log = EventLog(db, wake=False)
+        try:
+            while not self._stop.is_set():
+                batch = event_log.read_after(
+                    self.position, keys=self.keys, namespace=self.namespace, limit=LISTEN_BATCH
+                )
+                if not batch:
+                    self._wake.wait(SAFETY_POLL_S)
+                    continue
+                self._deliver(batch)
+                self.position = batch[-1].offset
+                if self.cursor:
+                    event_log.advance_cursor(self.cursor, self.position)
+        finally:
+            self._wake.close()
+            db.close()
+
+    def _deliver(self, batch: List[Event]) -> None:
+        try:
+            self.process(batch)
+        except Exception:  # a listener's bug must not kill the thread or stall the log
+            log.exception("listener processor failed on events %s..%s; continuing",
+                          batch[0].offset, batch[-1].offset)

@@ -1,0 +1,120 @@
+"""Post-commit wake-up between processes: each listener binds a Unix datagram socket in the home's
+wake directory; a sender, after its commit, sends one byte to every socket there. An idle listener
+sleeps in `poll()` and costs nothing; a slow periodic re-read of the log is the safety net for a
+lost or unsent datagram.
+
+The directory sits beside the database (``<db>-wake``), or under the temp dir when that path is
+too long for a socket address (108 bytes on Linux).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import select
+import socket
+import tempfile
+import time
+import uuid
+
+_MAX_SOCKET_PATH = 107
+# Directory mtimes come from the kernel's coarse clock (a few ms per tick): a listing taken this
+# long after the last change is known to be complete; a fresher one is re-read on the next notify.
+_MTIME_SETTLE_NS = 50_000_000
+_RESCAN_EVERY_S = 2.0
+
+
+def wake_dir_for(db_path: str) -> str:
+    beside = os.path.abspath(db_path) + "-wake"
+    if len(beside) + 48 <= _MAX_SOCKET_PATH:
+        return beside
+    digest = hashlib.sha1(os.path.realpath(db_path).encode()).hexdigest()[:16]
+    return os.path.join(tempfile.gettempdir(), f"aiflow-lite-{os.getuid()}", digest)
+
+
+class Waker:
+    """The sending side: `notify()` after a commit wakes every listener of the database."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._sock.setblocking(False)
+        self._targets: list = []
+        self._mtime_ns = -1
+        self._scanned_ns = 0
+        self._scanned_at = 0.0
+
+    def notify(self) -> None:
+        try:
+            mtime_ns = os.stat(self.directory).st_mtime_ns
+        except FileNotFoundError:
+            return  # nobody has ever listened here
+        now = time.monotonic()
+        if (
+            mtime_ns != self._mtime_ns
+            or self._scanned_ns - mtime_ns < _MTIME_SETTLE_NS
+            or now - self._scanned_at > _RESCAN_EVERY_S
+        ):
+            self._scan(mtime_ns, now)
+        for path in self._targets:
+            try:
+                self._sock.sendto(b"\x01", path)
+            except BlockingIOError:
+                pass  # its buffer is full: a wake-up is already pending there
+            except (ConnectionRefusedError, FileNotFoundError):
+                self._drop_stale(path)
+            except OSError:
+                pass  # never let a wake-up failure fail a committed send
+
+    def _scan(self, mtime_ns: int, now: float) -> None:
+        self._scanned_ns = time.time_ns()
+        self._scanned_at = now
+        self._mtime_ns = mtime_ns
+        try:
+            names = os.listdir(self.directory)
+        except FileNotFoundError:
+            names = []
+        self._targets = [os.path.join(self.directory, n) for n in names if n.endswith(".sock")]
+
+    def _drop_stale(self, path: str) -> None:
+        """Nobody is bound to it: its listener died without cleaning up."""
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        with contextlib.suppress(ValueError):
+            self._targets.remove(path)
+
+    def close(self) -> None:
+        self._sock.close()
+
+
+class WakeSocket:
+    """The listening side. Bind it before the first read of the log, so no commit is missed."""
+
+    def __init__(self, directory: str) -> None:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        self.path = os.path.join(directory, f"{os.getpid()}-{uuid.uuid4().hex[:12]}.sock")
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._sock.bind(self.path)
+        self._sock.setblocking(False)
+        self._poll = select.poll()
+        self._poll.register(self._sock.fileno(), select.POLLIN)
+
+    def wait(self, timeout_s: float) -> bool:
+        """Sleep until a wake-up or the timeout; True when woken. Drains queued wake-ups."""
+        woken = bool(self._poll.poll(max(0.0, timeout_s) * 1000))
+        if woken:
+            with contextlib.suppress(BlockingIOError):
+                while True:
+                    self._sock.recv(64)
+        return woken
+
+    def interrupt(self) -> None:
+        """Wake the thread blocked in `wait()` (used to stop a listener)."""
+        with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+            s.sendto(b"\x00", self.path)
+
+    def close(self) -> None:
+        self._sock.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
