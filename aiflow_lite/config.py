@@ -1,9 +1,9 @@
 """Configuration: where the home is, which database it uses, and the options of its YAML files.
 
 * `AIFLOW_HOME` (default ``~/aiflow``) holds ``aiflow_server.yaml`` and the database ``aiflow.db``.
-* The `notification` command reads ``notification_server.yaml`` from `NOTIFICATION_HOME` when that
-  is set, else from the AIFlow home. Its ``db_uri`` defaults to the AIFlow home's database, so events
-  sent with it reach the scheduler; pointing it elsewhere gives a standalone event log.
+* The `notification` command reads ``notification_server.yaml`` from `NOTIFICATION_HOME` when
+  that is set, else from the AIFlow home. Its ``db_uri`` defaults to the AIFlow home's database,
+  so events sent with it reach the scheduler; pointing it elsewhere gives a standalone event log.
 
 Nothing is read at import time: call `load_aiflow_settings()` / `load_notification_settings()`.
 """

@@ -1,7 +1,7 @@
 """The error family users see. Every message is one line that says what is wrong and how to fix it.
 
-The CLI turns any `AiflowError` into `Error: <message>` on stderr and exit code 1; anything else is a
-bug in aiflow_lite and keeps its traceback.
+The CLI turns any `AiflowError` into `Error: <message>` on stderr and exit code 1; anything else
+is a bug in aiflow_lite and keeps its traceback.
 """
 
 from __future__ import annotations

@@ -1,11 +1,10 @@
-"""The Event record, the rules a user event must follow, and its one codec to and from table rows."""
+"""The Event record, the rules a user event must follow, and how it maps to a table row."""
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, Mapping, NamedTuple, Optional, Tuple
 
 from aiflow_lite.errors import InvalidInput
 
@@ -24,9 +23,10 @@ _NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}\Z")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 
-@dataclass(frozen=True)
-class Event:
-    """One event of the log. `offset` and `create_time` (ms since the epoch) are set by the log."""
+class Event(NamedTuple):
+    """One event of the log: an immutable record. `offset` and `create_time` (ms since the epoch)
+    are set by the log. (A NamedTuple, not a frozen dataclass: reading 100 events from the log
+    builds 100 of them, and a tuple is built four times faster.)"""
 
     key: str
     value: Optional[str] = None
@@ -44,24 +44,13 @@ class Event:
         return parsed if isinstance(parsed, dict) else {"value": parsed}
 
     def to_dict(self) -> dict:
-        return {
-            "offset": self.offset,
-            "key": self.key,
-            "value": self.value,
-            "namespace": self.namespace,
-            "sender": self.sender,
-            "context": self.context,
-            "create_time": self.create_time,
-        }
+        return self._asdict()
 
 
-#: Column order of the `event` table rows that `event_from_row` decodes.
-EVENT_COLUMNS = '"offset", key, value, namespace, sender, context, create_time'
-
-
-def event_from_row(row: Sequence[Any]) -> Event:
-    offset, key, value, namespace, sender, context, create_time = row
-    return Event(key, value, namespace, sender, context, offset, create_time)
+#: The `event` table's columns in `Event` field order: `Event(*row)` decodes a row.
+EVENT_COLUMNS = 'key, value, namespace, sender, context, "offset", create_time'
+#: What is stored for a new event, in column order (the log adds offset and create_time).
+EventRow = Tuple[str, Optional[str], Optional[str], Optional[str], Optional[str]]
 
 
 def validate_name(name: str, what: str = "namespace") -> str:
@@ -106,7 +95,20 @@ def validate_event(
     *,
     internal: bool = False,
 ) -> Event:
-    """Check a user event before anything is written; return it as an unsaved `Event`.
+    """Check a user event before anything is written; return it as an unsaved `Event`."""
+    return Event(*check_event(key, value, namespace, sender, context, internal=internal))
+
+
+def check_event(
+    key: str,
+    value: Optional[str],
+    namespace: Optional[str],
+    sender: Optional[str],
+    context: Any,
+    *,
+    internal: bool = False,
+) -> EventRow:
+    """Validate one event's fields; return them as the row to store (context as JSON text).
 
     `internal=True` is for aiflow_lite itself: it may use the reserved key prefix.
     """
@@ -134,4 +136,4 @@ def validate_event(
     context_text = encode_context(context)
     if context_text is not None:
         _check_size(context_text, MAX_CONTEXT_BYTES, "context")
-    return Event(key, value, namespace, sender, context_text)
+    return (key, value, namespace, sender, context_text)

@@ -84,9 +84,13 @@ class Database:
         return self._conn.execute(sql, params).fetchall()
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> Optional[tuple]:
-        for row in self._conn.execute(sql, params):
-            return row
-        return None
+        """The first row. The statement always runs to completion: one left half-stepped keeps
+        its transaction open, and then SQLite never checkpoints and the WAL grows forever."""
+        rows = self._conn.execute(sql, params).fetchall()
+        return rows[0] if rows else None
+
+    def last_insert_rowid(self) -> int:
+        return self._conn.last_insert_rowid()
 
     def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         row = self.one(sql, params)

@@ -10,7 +10,7 @@ from aiflow_lite.cli.config import settings_loader
 from aiflow_lite.cli.options import yes_option
 
 
-def _version_option(help_text: str):  # noqa: ANN202
+def _version_option(help_text: str):
     return click.option("-v", "--version", "version", default=None, metavar="VERSION",
                         help=help_text)
 
@@ -30,7 +30,7 @@ def db_group(which: str) -> click.Group:
     """Build the `db` group for `which` ('aiflow' or 'notification')."""
     load_settings = settings_loader(which)
 
-    def _open():  # noqa: ANN202
+    def _open():
         from aiflow_lite.home import open_database
 
         return open_database(load_settings(), check_schema=False)

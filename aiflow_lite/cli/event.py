@@ -65,7 +65,7 @@ def send(key: str, value: Optional[str], server_uri: Optional[str], namespace: s
     click.echo(f"Event sent: key={stored.key} offset={stored.offset}")
 
 
-def _filter_options(func):  # noqa: ANN001, ANN202
+def _filter_options(func):
     for decorator in reversed([
         click.argument("key"),
         server_uri_option,
@@ -145,14 +145,14 @@ def listen(key: str, server_uri: Optional[str], namespace: Optional[str],
         except (BrokenPipeError, ValueError):
             done.set()
 
-    previous = signal.signal(signal.SIGTERM, lambda *_: done.set())
+    stop = lambda *_: done.set()  # noqa: E731
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         with _client(server_uri) as client:
             client.register_listener(show, [key], namespace, begin_offset, begin_ms)
-            try:
-                while not done.wait(0.5):
-                    pass
-            except KeyboardInterrupt:
+            click.echo(f"Listening to events of {key!r}; Ctrl-C to stop.", err=True)
+            while not done.wait(0.5):
                 pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -44,7 +44,8 @@ _NO_SERVER = (
 
 
 @server.command("start")
-@click.option("-d", "--daemon", is_flag=True, help="Daemonizes instead of running in the foreground.")
+@click.option("-d", "--daemon", is_flag=True,
+              help="Daemonizes instead of running in the foreground.")
 def server_start(daemon: bool) -> None:
     """Starts the notification server.
 

@@ -25,9 +25,9 @@ sender_option = click.option("--sender", default=None, help="Sender of the event
 
 
 def namespace_option(help_text: str = "Namespace of the event. If not set, all namespaces would "
-                     "be handled.", default: str | None = None):  # noqa: ANN201
+                     "be handled.", default: str | None = None):
     return click.option("-n", "--namespace", default=default, help=help_text)
 
 
-def begin_time_option(help_text: str = "Only events created at or after this time (ISO 8601)."):  # noqa: ANN201
+def begin_time_option(help_text: str = "Only events created at or after this time (ISO 8601)."):
     return click.option("--begin-time", default=None, metavar="ISO-8601", help=help_text)

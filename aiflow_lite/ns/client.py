@@ -36,7 +36,7 @@ ListenerRegistrationId = str
 Processor = Union[ListenerProcessor, Callable[[List[Event]], Any]]
 
 
-def to_epoch_ms(moment: Union[None, int, float, datetime]) -> Optional[int]:
+def to_epoch_ms(moment: Union[int, float, datetime, None]) -> Optional[int]:
     """A datetime (naive = local time) or epoch milliseconds → epoch milliseconds."""
     if moment is None or isinstance(moment, int):
         return moment
@@ -100,12 +100,8 @@ class NotificationClient:
 
     def send_events(self, events: Iterable[Event]) -> List[Event]:
         """Append several events in one transaction (all or none)."""
-        drafts = [
-            Event(e.key, e.value, e.namespace or self.namespace, e.sender or self.sender, e.context)
-            for e in events
-        ]
         with self._lock:
-            return self._log.append_many(drafts)
+            return self._log.append_many(events, namespace=self.namespace, sender=self.sender)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -116,7 +112,7 @@ class NotificationClient:
         namespace: Optional[str] = None,
         sender: Optional[str] = None,
         begin_offset: int = 0,
-        begin_time: Union[None, int, datetime] = None,
+        begin_time: Union[int, datetime, None] = None,
         limit: Optional[int] = None,
     ) -> List[Event]:
         """Events after `begin_offset` (exclusive), oldest first. `key` may be a list or '*'."""
@@ -133,7 +129,7 @@ class NotificationClient:
         namespace: Optional[str] = None,
         sender: Optional[str] = None,
         begin_offset: int = 0,
-        begin_time: Union[None, int, datetime] = None,
+        begin_time: Union[int, datetime, None] = None,
     ) -> int:
         with self._lock:
             return self._log.count(
@@ -158,7 +154,7 @@ class NotificationClient:
         event_keys: Optional[Sequence[str]] = None,
         namespace: Optional[str] = None,
         begin_offset: Optional[int] = None,
-        begin_time: Union[None, int, datetime] = None,
+        begin_time: Union[int, datetime, None] = None,
         cursor: Optional[str] = None,
     ) -> ListenerRegistrationId:
         """Start a thread that delivers matching events to `listener_processor`, in batches, in

@@ -17,8 +17,8 @@ from aiflow_lite.events import (
     DEFAULT_NAMESPACE,
     EVENT_COLUMNS,
     Event,
-    event_from_row,
-    validate_event,
+    EventRow,
+    check_event,
 )
 from aiflow_lite.ns.wakeup import Waker, wake_dir_for
 from aiflow_lite.sqlite import Database
@@ -29,6 +29,10 @@ _INSERT = (
     "INSERT INTO event (key, value, namespace, sender, context, create_time) "
     "VALUES (?, ?, ?, ?, ?, CAST(unixepoch('subsec') * 1000 AS INTEGER)) "
     'RETURNING "offset", create_time'
+)
+_INSERT_AT = (
+    "INSERT INTO event (key, value, namespace, sender, context, create_time) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -61,27 +65,41 @@ class EventLog:
     ) -> Event:
         """Validate and append one event; returns it with its offset once committed (or once the
         caller's transaction commits, when called inside one)."""
-        draft = validate_event(key, value, namespace, sender, context, internal=internal)
-        return self._insert(draft)
+        row = check_event(key, value, namespace, sender, context, internal=internal)
+        offset, create_time = self.db.one(_INSERT, row)
+        self._wake_after_commit()
+        return Event(*row, offset, create_time)
 
-    def append_many(self, drafts: Iterable[Event], *, internal: bool = False) -> List[Event]:
-        """Append several events in one transaction: all of them are stored, or none."""
-        checked = [
-            validate_event(e.key, e.value, e.namespace, e.sender, e.context, internal=internal)
-            for e in drafts
+    def append_many(
+        self,
+        events: Iterable[Event],
+        *,
+        namespace: Optional[str] = None,
+        sender: Optional[str] = None,
+        internal: bool = False,
+    ) -> List[Event]:
+        """Append several events in one transaction: all of them are stored, or none.
+        `namespace` and `sender` fill in events that have none."""
+        rows: List[EventRow] = [
+            check_event(e.key, e.value, e.namespace or namespace, e.sender or sender, e.context,
+                        internal=internal)
+            for e in events
         ]
-        if not checked:
+        if not rows:
             return []
         with self.db.transaction():
-            return [self._insert(e) for e in checked]
+            # Under the write lock, AUTOINCREMENT hands out consecutive offsets after the latest.
+            first = self.latest_offset() + 1
+            create_time = now_ms()
+            self.db.executemany(_INSERT_AT, [(*row, create_time) for row in rows])
+            if self.db.last_insert_rowid() != first + len(rows) - 1:
+                raise AssertionError("event offsets were not consecutive inside one transaction")
+            self._wake_after_commit()
+        return [Event(*row, first + i, create_time) for i, row in enumerate(rows)]
 
-    def _insert(self, e: Event) -> Event:
-        offset, create_time = self.db.one(
-            _INSERT, (e.key, e.value, e.namespace, e.sender, e.context)
-        )
+    def _wake_after_commit(self) -> None:
         if self._waker is not None:
             self.db.after_commit(self._waker.notify)
-        return Event(e.key, e.value, e.namespace, e.sender, e.context, offset, create_time)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -102,7 +120,7 @@ class EventLog:
         if limit is not None:
             sql += " LIMIT ?"
             params.append(int(limit))
-        return [event_from_row(row) for row in self.db.execute(sql, params)]
+        return [Event(*row) for row in self.db.execute(sql, params)]
 
     def count(
         self,

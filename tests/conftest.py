@@ -1,0 +1,97 @@
+"""Shared fixtures: every test gets its own home in tmp_path; nothing touches ~/aiflow."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable, List, Optional
+
+import pytest
+
+from aiflow_lite.config import load_notification_settings
+from aiflow_lite.home import open_database
+from aiflow_lite.ns.event_log import EventLog
+
+TESTS = Path(__file__).parent
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "home"
+    monkeypatch.setenv("AIFLOW_HOME", str(path))
+    for name in ("NOTIFICATION_HOME", "AIFLOW_DEBUG", "NO_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    return path
+
+
+@pytest.fixture
+def settings(home: Path):
+    return load_notification_settings()
+
+
+@pytest.fixture
+def event_log(settings):
+    db = open_database(settings)
+    log = EventLog(db)
+    yield log
+    log.close()
+    db.close()
+
+
+@pytest.fixture
+def client(settings):
+    from aiflow_lite.ns.client import NotificationClient
+
+    c = NotificationClient(settings=settings)
+    yield c
+    c.close()
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.005,
+             message: str = "condition") -> object:
+    """Poll `predicate` until it is truthy or the deadline passes (then fail the test)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {message}")
+        time.sleep(interval)
+
+
+class Processes:
+    """Starts child processes and guarantees they are all gone when the test ends."""
+
+    def __init__(self) -> None:
+        self.started: List[subprocess.Popen] = []
+
+    def start(self, args: List[str], env: Optional[dict] = None, **kwargs) -> subprocess.Popen:
+        proc = subprocess.Popen(
+            args, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, **kwargs,
+        )
+        self.started.append(proc)
+        return proc
+
+    def python(self, script: str, *args: str, **kwargs) -> subprocess.Popen:
+        return self.start([sys.executable, str(TESTS / "procs" / script), *args], **kwargs)
+
+    def stop_all(self) -> None:
+        for proc in self.started:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait(timeout=10)
+            for stream in (proc.stdout, proc.stderr):
+                if stream:
+                    stream.close()
+
+
+@pytest.fixture
+def processes():
+    procs = Processes()
+    yield procs
+    procs.stop_all()

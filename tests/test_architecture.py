@@ -1,0 +1,86 @@
+"""The shape rules of DESIGN.md and STYLE.md that a test can hold: imports point one way, and
+importing the package or the CLI does no heavy work."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "aiflow_lite"
+
+# Lower layers never import higher ones: base values → SDK → ns → engine → servers → cli.
+LAYERS = [
+    ("aiflow_lite.cli", 5),
+    ("aiflow_lite.server", 4),
+    ("aiflow_lite.engine", 3),
+    ("aiflow_lite.ns", 2),
+]
+BASE_MODULES = {"errors", "events", "config", "sqlite", "schema", "home", "__init__", "__main__"}
+
+
+def _layer(module: str) -> int:
+    for prefix, rank in LAYERS:
+        if module == prefix or module.startswith(prefix + "."):
+            return rank
+    top = module.split(".")[1] if "." in module else "__init__"
+    return 0 if top in BASE_MODULES else 1  # anything else at the top is SDK
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):  # function-level (lazy) imports count too
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.module, node.lineno
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name, node.lineno
+
+
+def test_imports_point_one_way():
+    upward = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        module = _module_name(path)
+        if module == "aiflow_lite.__main__":
+            continue  # the entry point is the CLI by definition
+        for imported, line in _imports(path):
+            if imported.startswith("aiflow_lite") and _layer(imported) > _layer(module):
+                upward.append(f"{path.relative_to(PACKAGE.parent)}:{line} imports {imported}")
+    assert not upward, "upward imports:\n" + "\n".join(upward)
+
+
+def test_only_sqlite_py_imports_apsw():
+    users = [
+        str(path.relative_to(PACKAGE.parent))
+        for path in PACKAGE.rglob("*.py")
+        if any(name == "apsw" for name, _ in _imports(path))
+    ]
+    assert users == ["aiflow_lite/sqlite.py"]
+
+
+HEAVY = ["apsw", "yaml", "rich", "grpc", "cloudpickle", "croniter"]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["import aiflow_lite", "import aiflow_lite.cli.notification", "import aiflow_lite.cli.aiflow"],
+)
+def test_nothing_heavy_happens_at_import_time(statement, tmp_path):
+    code = (
+        f"import sys, json; {statement}; "
+        f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+    )
+    env = {"AIFLOW_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         check=True).stdout
+    assert json.loads(out) == []
+    assert not (tmp_path / "home").exists()  # no config read or written, no database opened
