@@ -38,6 +38,11 @@ AIFLOW_DEFAULTS: dict = {
     "task_heartbeat_timeout": (60, "seconds without a heartbeat before a task is an orphan"),
     "task_heartbeat_interval": (10, "seconds between task heartbeats"),
     "local_executor_parallelism": (10, "number of tasks run at once by the local executor"),
+    "blob_manager": (
+        {"blob_manager_class": "aiflow_lite.blob.LocalBlobManager",
+         "blob_manager_config": {"root_directory": "{AIFLOW_HOME}/blob"}},
+        "where uploaded workflow snapshots are kept",
+    ),
 }
 
 NOTIFICATION_DEFAULTS: dict = {
@@ -90,6 +95,18 @@ def db_path_from_uri(uri: str, base_dir: str) -> str:
     return os.path.normpath(os.path.join(base_dir, os.path.expanduser(uri)))
 
 
+def blob_manager_settings(settings: Settings) -> tuple:
+    """(class path, config) of the blob manager, checked for shape."""
+    section = settings.values.get("blob_manager") or {}
+    if not isinstance(section, dict) or not section.get("blob_manager_class"):
+        raise InvalidInput(f"config {settings.config_file}: blob_manager needs a "
+                           "blob_manager_class")
+    config = section.get("blob_manager_config") or {}
+    if not isinstance(config, dict):
+        raise InvalidInput(f"config {settings.config_file}: blob_manager_config must be a mapping")
+    return section["blob_manager_class"], config
+
+
 @dataclass(frozen=True)
 class Settings:
     """One home's resolved configuration."""
@@ -129,12 +146,23 @@ def _read_yaml(path: str) -> dict:
     return data
 
 
+def _substitute(value: Any, variable: str, replacement: str) -> Any:
+    """Replace ${VAR} and {VAR} in strings, also inside nested mappings and lists."""
+    if isinstance(value, str):
+        return value.replace("${" + variable + "}", replacement).replace(
+            "{" + variable + "}", replacement)
+    if isinstance(value, dict):
+        return {k: _substitute(v, variable, replacement) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, variable, replacement) for v in value]
+    return value
+
+
 def _resolve(defaults: Mapping[str, tuple], path: str, home: str) -> dict:
     values = {key: default for key, (default, _help) in defaults.items()}
     values.update(_read_yaml(path))
     for key, value in values.items():
-        if isinstance(value, str):
-            values[key] = value.replace("${AIFLOW_HOME}", home).replace("{AIFLOW_HOME}", home)
+        values[key] = _substitute(value, "AIFLOW_HOME", home)
         if key in _INT_KEYS:
             try:
                 values[key] = int(values[key])
@@ -171,8 +199,7 @@ def load_notification_settings() -> Settings:
     home = notification_home()
     path = os.path.join(home, NOTIFICATION_CONFIG_FILE)
     values = _resolve(NOTIFICATION_DEFAULTS, path, home)
-    values = {k: (v.replace("${NOTIFICATION_HOME}", home) if isinstance(v, str) else v)
-              for k, v in values.items()}
+    values = {k: _substitute(v, "NOTIFICATION_HOME", home) for k, v in values.items()}
     if not values.get("db_uri"):
         values["db_uri"] = load_aiflow_settings().values["metadata_backend_uri"]
     return _settings(path, home, values["db_uri"], values)
@@ -180,8 +207,13 @@ def load_notification_settings() -> Settings:
 
 def default_config_text(defaults: Mapping[str, tuple]) -> str:
     """The commented YAML that `config init` writes."""
+    import yaml
+
     lines = []
     for key, (value, help_text) in defaults.items():
         lines.append(f"# {help_text}")
-        lines.append(f"# {key}:" if value is None else f"{key}: {value}")
+        if value is None:
+            lines.append(f"# {key}:")
+        else:
+            lines.append(yaml.safe_dump({key: value}, sort_keys=False).rstrip())
     return "\n".join(lines) + "\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from typing import Any, Mapping, NamedTuple, Optional, Tuple
 
 from aiflow_lite.errors import InvalidInput
@@ -18,6 +19,11 @@ MAX_KEY_BYTES = 1024
 MAX_VALUE_BYTES = 1024 * 1024
 MAX_SENDER_BYTES = 256
 MAX_CONTEXT_BYTES = 64 * 1024
+
+def now_ms() -> int:
+    """Wall-clock time in epoch milliseconds, the unit of every stored time."""
+    return time.time_ns() // 1_000_000
+
 
 _NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}\Z")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
@@ -137,3 +143,8 @@ def check_event(
     if context_text is not None:
         _check_size(context_text, MAX_CONTEXT_BYTES, "context")
     return (key, value, namespace, sender, context_text)
+
+
+def task_status_key(task_name: str) -> str:
+    """The key of the internal event a task's status change is announced with."""
+    return f"{RESERVED_KEY_PREFIX}task_status.{task_name}"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiflow_lite.sqlite import Migration
 
-MIGRATIONS = [
+MIGRATIONS: list = [
     Migration(
         version=1,
         name="event log",
@@ -39,3 +39,116 @@ MIGRATIONS = [
         """,
     ),
 ]
+
+MIGRATIONS.append(
+    Migration(
+        version=2,
+        name="metadata: namespaces, workflows, snapshots, executions, schedules, triggers, state",
+        up="""
+            CREATE TABLE namespace (
+                name        TEXT PRIMARY KEY,
+                properties  TEXT NOT NULL DEFAULT '{}',
+                create_time INTEGER NOT NULL
+            );
+            INSERT INTO namespace (name, properties, create_time)
+                VALUES ('default', '{}', CAST(unixepoch('subsec') * 1000 AS INTEGER));
+            CREATE TABLE workflow (
+                id          INTEGER PRIMARY KEY,
+                namespace   TEXT NOT NULL REFERENCES namespace(name),
+                name        TEXT NOT NULL,
+                content     TEXT NOT NULL,            -- the uploaded source
+                workflow    BLOB NOT NULL,            -- the cloudpickled Workflow object
+                structure   TEXT NOT NULL,            -- Workflow.describe() as JSON
+                is_enabled  INTEGER NOT NULL DEFAULT 1,
+                create_time INTEGER NOT NULL,
+                update_time INTEGER NOT NULL,
+                UNIQUE (namespace, name)
+            );
+            CREATE TABLE workflow_snapshot (
+                id          INTEGER PRIMARY KEY,
+                workflow_id INTEGER NOT NULL REFERENCES workflow(id) ON DELETE CASCADE,
+                content     TEXT NOT NULL,
+                workflow    BLOB NOT NULL,
+                structure   TEXT NOT NULL,
+                uri         TEXT NOT NULL,            -- the archive in the blob store
+                signature   TEXT NOT NULL,            -- sha256 of the source and uploaded files
+                create_time INTEGER NOT NULL,
+                UNIQUE (workflow_id, signature)
+            );
+            CREATE TABLE workflow_execution (
+                id             INTEGER PRIMARY KEY,
+                workflow_id    INTEGER NOT NULL REFERENCES workflow(id) ON DELETE CASCADE,
+                snapshot_id    INTEGER NOT NULL REFERENCES workflow_snapshot(id),
+                execution_type TEXT NOT NULL,
+                status         TEXT NOT NULL,
+                begin_time     INTEGER,
+                end_time       INTEGER,
+                reason         TEXT                   -- what started it (event offset, schedule)
+            );
+            CREATE INDEX workflow_execution_status ON workflow_execution(status);
+            CREATE TABLE task_execution (
+                id                    INTEGER PRIMARY KEY,
+                workflow_execution_id INTEGER NOT NULL
+                                      REFERENCES workflow_execution(id) ON DELETE CASCADE,
+                task_name             TEXT NOT NULL,
+                sequence_number       INTEGER NOT NULL,
+                execution_type        TEXT NOT NULL,
+                status                TEXT NOT NULL,
+                try_number            INTEGER NOT NULL DEFAULT 1,
+                begin_time            INTEGER,
+                end_time              INTEGER,
+                pid                   INTEGER,
+                heartbeat_time        INTEGER,
+                reason                TEXT,           -- why it started/stopped: event and rule
+                UNIQUE (workflow_execution_id, task_name, sequence_number)
+            );
+            CREATE INDEX task_execution_status ON task_execution(status);
+            CREATE TABLE workflow_schedule (
+                id             INTEGER PRIMARY KEY,
+                workflow_id    INTEGER NOT NULL REFERENCES workflow(id) ON DELETE CASCADE,
+                expression     TEXT NOT NULL,
+                is_paused      INTEGER NOT NULL DEFAULT 0,
+                anchor_time    INTEGER NOT NULL,      -- intervals count from here
+                next_fire_time INTEGER,               -- persisted: a restart neither skips nor
+                create_time    INTEGER NOT NULL       -- double-fires
+            );
+            CREATE TABLE workflow_trigger (
+                id          INTEGER PRIMARY KEY,
+                workflow_id INTEGER NOT NULL REFERENCES workflow(id) ON DELETE CASCADE,
+                rule        BLOB NOT NULL,            -- the cloudpickled WorkflowRule
+                description TEXT NOT NULL,            -- WorkflowRule.describe() as JSON
+                is_paused   INTEGER NOT NULL DEFAULT 0,
+                create_time INTEGER NOT NULL
+            );
+            CREATE TABLE task_timer (                 -- periodic tasks' next due times
+                workflow_execution_id INTEGER NOT NULL
+                                      REFERENCES workflow_execution(id) ON DELETE CASCADE,
+                task_name             TEXT NOT NULL,
+                expression            TEXT NOT NULL,
+                anchor_time           INTEGER NOT NULL,
+                next_fire_time        INTEGER NOT NULL,
+                PRIMARY KEY (workflow_execution_id, task_name)
+            ) WITHOUT ROWID;
+            CREATE TABLE rule_state (                 -- ValueState per execution, task and rule
+                workflow_execution_id INTEGER NOT NULL
+                                      REFERENCES workflow_execution(id) ON DELETE CASCADE,
+                task_name             TEXT NOT NULL,
+                rule_index            INTEGER NOT NULL,
+                name                  TEXT NOT NULL,
+                value                 TEXT,           -- JSON
+                PRIMARY KEY (workflow_execution_id, task_name, rule_index, name)
+            ) WITHOUT ROWID;
+        """,
+        down="""
+            DROP TABLE rule_state;
+            DROP TABLE task_timer;
+            DROP TABLE workflow_trigger;
+            DROP TABLE workflow_schedule;
+            DROP TABLE task_execution;
+            DROP TABLE workflow_execution;
+            DROP TABLE workflow_snapshot;
+            DROP TABLE workflow;
+            DROP TABLE namespace;
+        """,
+    )
+)

@@ -26,6 +26,8 @@ COMMANDS = [
     ([str(BIN / "notification"), "version"], 0.1),
     ([str(BIN / "aiflow"), "version"], 0.08),
     ([str(BIN / "notification"), "event", "count", "*"], None),
+    ([str(BIN / "aiflow"), "workflow", "list"], 0.15),
+    ([str(BIN / "aiflow"), "workflow", "list", "-o", "json"], None),
 ]
 
 

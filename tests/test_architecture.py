@@ -15,12 +15,14 @@ PACKAGE = Path(__file__).resolve().parents[1] / "aiflow_lite"
 
 # Lower layers never import higher ones: base values → SDK → ns → engine → servers → cli.
 LAYERS = [
-    ("aiflow_lite.cli", 5),
-    ("aiflow_lite.server", 4),
+    ("aiflow_lite.cli", 6),
+    ("aiflow_lite.server", 5),
+    ("aiflow_lite.ops", 4),
     ("aiflow_lite.engine", 3),
     ("aiflow_lite.ns", 2),
 ]
-BASE_MODULES = {"errors", "events", "config", "sqlite", "schema", "home", "__init__", "__main__"}
+BASE_MODULES = {"errors", "events", "config", "sqlite", "schema", "home", "status", "meta",
+                "__init__", "__main__"}
 
 
 def _layer(module: str) -> int:

@@ -223,11 +223,15 @@ def test_notification_home_without_db_uri_shares_the_aiflow_database(home, tmp_p
 
 
 def test_db_commands(home):
-    assert "schema version 1" in invoke(cli, "db", "init").stdout
+    from aiflow_lite.schema import MIGRATIONS
+
+    head = MIGRATIONS[-1].version
+    assert f"schema version {head}" in invoke(cli, "db", "init").stdout
     _send("k", "v")
     down = invoke(cli, "db", "downgrade")
-    assert down.exit_code == 0 and "1 -> 0" in down.stdout
-    assert invoke(cli, "db", "upgrade").stdout.strip().endswith("0 -> 1.")
+    assert down.exit_code == 0 and f"{head} -> {head - 1}" in down.stdout
+    assert invoke(cli, "db", "downgrade", "-v", "0").exit_code == 0
+    assert invoke(cli, "db", "upgrade").stdout.strip().endswith(f"0 -> {head}.")
     assert invoke(cli, "event", "count", "k").stdout.strip() == "0"  # version 0 held no events
     _send("k", "v")
     refused = invoke(cli, "db", "reset", input="n\n")
@@ -238,4 +242,16 @@ def test_db_commands(home):
     assert invoke(cli, "event", "count", "k").stdout.strip() == "0"
     assert invoke(cli, "db", "reset", "-y").exit_code == 0
     assert "below the current" in invoke(cli, "db", "upgrade", "-v", "0").stderr
-    assert "above the current" in invoke(cli, "db", "downgrade", "-v", "2").stderr
+    assert "above the current" in invoke(cli, "db", "downgrade", "-v", str(head + 1)).stderr
+
+
+def test_an_older_schema_asks_for_an_upgrade(home):
+    from aiflow_lite.schema import MIGRATIONS
+
+    invoke(cli, "db", "init")
+    assert invoke(cli, "db", "downgrade", "-v", "1").exit_code == 0
+    stale = invoke(cli, "event", "count", "k")
+    assert stale.exit_code == 1 and "run `aiflow db upgrade`" in stale.stderr
+    assert invoke(cli, "db", "upgrade").exit_code == 0
+    assert invoke(cli, "event", "count", "k").stdout.strip() == "0"
+    assert MIGRATIONS[-1].version > 1

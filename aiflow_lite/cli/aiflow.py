@@ -1,5 +1,4 @@
-"""The `aiflow` command. This issue's slice: version, config and db; the SDK, scheduler and server
-issues add their nouns here, one module each."""
+"""The `aiflow` command: one module per noun in this package, added here."""
 
 from __future__ import annotations
 
@@ -9,6 +8,8 @@ from aiflow_lite import __version__
 from aiflow_lite.cli.config import config_group
 from aiflow_lite.cli.db import db_group
 from aiflow_lite.cli.group import RootGroup, debug_option
+from aiflow_lite.cli.namespace import namespace
+from aiflow_lite.cli.workflow import workflow
 
 
 @click.group(cls=RootGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -34,6 +35,8 @@ def version() -> None:
 
 cli.add_command(config_group("aiflow"))
 cli.add_command(db_group("aiflow"))
+cli.add_command(namespace)
+cli.add_command(workflow)
 
 
 def main() -> None:

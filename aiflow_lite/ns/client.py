@@ -267,3 +267,40 @@ class _Listener:
         except Exception:  # a listener's bug must not kill the thread or stall the log
             log.exception("listener processor failed on events %s..%s; continuing",
                           batch[0].offset, batch[-1].offset)
+
+
+#: Set by the worker for a task's process: JSON with the task's home, namespace, workflow
+#: execution and task name. Its presence is what "inside a task" means.
+TASK_CONTEXT_ENV = "AIFLOW_TASK_CONTEXT"
+
+
+def task_context() -> Optional[dict]:
+    """The running task's context, or None outside a task."""
+    import json
+    import os
+
+    text = os.environ.get(TASK_CONTEXT_ENV)
+    return json.loads(text) if text else None
+
+
+class AIFlowNotificationClient(NotificationClient):
+    """The spec's client. Inside a task it always writes to the task's own home, whatever uri it
+    is given, and its events carry the task's workflow execution in `context`, so rules fire
+    only in that execution. Outside a task, no uri means the local home."""
+
+    def __init__(self, server_uri: Optional[str] = None) -> None:
+        context = task_context()
+        if context is None:
+            super().__init__(server_uri)
+            self._context = None
+            return
+        super().__init__(None, namespace=context.get("namespace") or DEFAULT_NAMESPACE,
+                         sender=context.get("task_name"))
+        self._context = {k: context[k] for k in ("workflow_execution_id", "task_name")
+                         if k in context}
+
+    def send_event(self, key: str, value: Optional[str] = None, **kwargs: Any) -> Event:
+        """Send to the current workflow execution (inside a task) or the namespace."""
+        if self._context is not None and "context" not in kwargs:
+            kwargs["context"] = self._context
+        return super().send_event(key, value, **kwargs)

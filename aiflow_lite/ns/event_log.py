@@ -8,7 +8,6 @@ Every write wakes listeners after its transaction commits, never before.
 
 from __future__ import annotations
 
-import time
 from typing import Any, Iterable, List, Optional, Sequence, Union
 
 from aiflow_lite.errors import InvalidInput, NotFound
@@ -19,6 +18,7 @@ from aiflow_lite.events import (
     Event,
     EventRow,
     check_event,
+    now_ms,
 )
 from aiflow_lite.ns.wakeup import Waker, wake_dir_for
 from aiflow_lite.sqlite import Database
@@ -34,10 +34,6 @@ _INSERT_AT = (
     "INSERT INTO event (key, value, namespace, sender, context, create_time) "
     "VALUES (?, ?, ?, ?, ?, ?)"
 )
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 class EventLog:

@@ -1,0 +1,3 @@
+from aiflow_lite.status import TaskAction
+
+__all__ = ["TaskAction"]

@@ -1,0 +1,3 @@
+from aiflow_lite.conditions import Condition
+
+__all__ = ["Condition"]

@@ -1,0 +1,3 @@
+from aiflow_lite.conditions import Context
+
+__all__ = ["Context"]

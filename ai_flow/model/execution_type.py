@@ -1,0 +1,3 @@
+from aiflow_lite.status import ExecutionType
+
+__all__ = ["ExecutionType"]

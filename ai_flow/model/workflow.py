@@ -1,0 +1,3 @@
+from aiflow_lite.workflow import Workflow, WorkflowContextManager
+
+__all__ = ["Workflow", "WorkflowContextManager"]

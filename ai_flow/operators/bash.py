@@ -1,0 +1,3 @@
+from aiflow_lite.operators.bash import BashOperator
+
+__all__ = ["BashOperator"]

@@ -1,0 +1,3 @@
+from aiflow_lite.operators.python import PythonOperator
+
+__all__ = ["PythonOperator"]

@@ -1,0 +1,1 @@
+from aiflow_lite.ops.namespace_ops import *  # noqa: F403

@@ -1,0 +1,48 @@
+"""The metadata records that `ops` and the commands return: frozen values, no behaviour."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any, Dict, Optional
+
+
+@dataclass(frozen=True)
+class NamespaceMeta:
+    name: str
+    properties: Dict[str, Any]
+    create_time: int
+
+    def to_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class WorkflowMeta:
+    id: int
+    namespace: str
+    name: str
+    is_enabled: bool
+    create_time: int
+    update_time: int
+    structure: Dict[str, Any]
+    snapshot_id: Optional[int] = None
+
+    def to_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class WorkflowSnapshotMeta:
+    id: int
+    workflow_id: int
+    uri: str
+    signature: str
+    create_time: int
+
+    def to_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+
+def load_json(text: Optional[str]) -> Any:
+    return json.loads(text) if text else {}

@@ -1,0 +1,3 @@
+from aiflow_lite.events import Event
+
+__all__ = ["Event"]
