@@ -46,3 +46,36 @@ class WorkflowSnapshotMeta:
 
 def load_json(text: Optional[str]) -> Any:
     return json.loads(text) if text else {}
+
+
+@dataclass
+class WorkflowExecution:
+    """One run of a workflow (the spec's `ai_flow.model.workflow_execution.WorkflowExecution`)."""
+
+    workflow_id: int
+    execution_type: Any
+    begin_date: Any = None
+    end_date: Any = None
+    status: Any = None
+    id: Optional[int] = None
+
+
+@dataclass
+class TaskExecution:
+    """One run of a task within a workflow execution; `sequence_number` counts its runs."""
+
+    workflow_execution_id: int
+    task_name: str
+    sequence_number: int
+    execution_type: Any
+    begin_date: Any = None
+    end_date: Any = None
+    status: Any = "INIT"
+    id: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class TaskExecutionKey:
+    workflow_execution_id: int
+    task_name: str
+    seq_num: int

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any, Callable
 
@@ -70,7 +71,8 @@ def config_group(which: str) -> click.Group:
                    + ("" if os.path.exists(settings.config_file) else " (not written; defaults)"))
         for key, value in settings.values.items():
             name = click.style(key, fg="cyan") if styled else key
-            click.echo(f"{name}: {'' if value is None else value}", color=styled)
+            shown = json.dumps(value) if isinstance(value, (dict, list)) else value
+            click.echo(f"{name}: {'' if shown is None else shown}", color=styled)
 
     @config.command("get-value")
     @click.argument("option")

@@ -9,6 +9,7 @@ import click
 from aiflow_lite.cli.options import namespace_option, output_option, yes_option
 
 _NAMESPACE = namespace_option("Namespace of the workflow.", default="default")
+STARTS_WITH_EXECUTION = "START when the execution starts"
 WORKFLOW_COLUMNS = ("id", "namespace", "name", "is_enabled", "snapshot_id", "create_time",
                     "update_time")
 
@@ -66,8 +67,10 @@ def show(workflow_name: str, namespace: str, output: str) -> None:
         _dump(meta.to_dict(), output)
     elif output == "plain":
         for task in meta.structure["tasks"]:
-            rules = "; ".join(describe_rule(r) for r in task["rules"]) or "starts with execution"
-            click.echo(f"{task['name']}\t{task['operator']}\t{rules}")
+            rules = [describe_rule(r) for r in task["rules"]]
+            if task["starts_with_execution"]:
+                rules.insert(0, STARTS_WITH_EXECUTION)
+            click.echo(f"{task['name']}\t{task['operator']}\t{'; '.join(rules)}")
     else:
         _print_tree(meta)
 
@@ -119,7 +122,7 @@ def _print_tree(meta: Any) -> None:
         if task.get("max_retries"):
             node.add(f"retries {task['max_retries']}x, {task['retry_delay']:g}s apart")
         if task["starts_with_execution"]:
-            node.add("START when the execution starts")
+            node.add(STARTS_WITH_EXECUTION)
         for rule in task["rules"]:
             node.add(describe_rule(rule), highlight=False)
     make_console().print(tree)

@@ -1,0 +1,3 @@
+from aiflow_lite.meta import TaskExecution, TaskExecutionKey
+
+__all__ = ["TaskExecution", "TaskExecutionKey"]

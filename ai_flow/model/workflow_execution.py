@@ -1,0 +1,3 @@
+from aiflow_lite.meta import WorkflowExecution
+
+__all__ = ["WorkflowExecution"]

@@ -1,0 +1,3 @@
+from aiflow_lite import __version__
+
+__all__ = ["__version__"]
