@@ -84,6 +84,8 @@ def parse_duration_ms(text: Any, what: str = "duration") -> Optional[int]:
 
 def db_path_from_uri(uri: str, base_dir: str) -> str:
     """`sqlite:///path` or a plain path → an absolute file path (relative ones from `base_dir`)."""
+    if not isinstance(uri, str) or not uri.strip():
+        raise InvalidInput(f"invalid database uri {uri!r}: use sqlite:///PATH")
     if "://" in uri:
         scheme, _, rest = uri.partition("://")
         if scheme != "sqlite" or not rest.startswith("/"):
@@ -137,6 +139,8 @@ def _read_yaml(path: str) -> dict:
             data = yaml.safe_load(fh) or {}
     except OSError as exc:
         raise AiflowError(f"cannot read config {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError:
+        raise InvalidInput(f"config {path} is not UTF-8 text; fix or remove it") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""

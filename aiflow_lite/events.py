@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from enum import Enum
 from typing import Any, Mapping, NamedTuple, Optional, Tuple
 
 from aiflow_lite.errors import InvalidInput
@@ -69,8 +70,22 @@ def validate_name(name: str, what: str = "namespace") -> str:
     return name
 
 
+def check_text(value: str, what: str) -> str:
+    """A filter value SQLite can take: a str of valid UTF-8."""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{what} must be a string, not {type(value).__name__}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(f"{what} {value!r} is not valid UTF-8 text") from None
+    return value
+
+
 def _check_size(text: str, limit: int, what: str) -> None:
-    size = len(text.encode("utf-8"))
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise InvalidInput(f"event {what} is not valid UTF-8 text") from None
     if size > limit:
         raise InvalidInput(f"event {what} is {size} bytes; the limit is {limit} bytes")
 
@@ -80,11 +95,14 @@ def encode_context(context: Any) -> Optional[str]:
     if context is None:
         return None
     if isinstance(context, Mapping):
-        return json.dumps(dict(context), separators=(",", ":"), sort_keys=True, default=str)
+        try:
+            return json.dumps(dict(context), separators=(",", ":"), sort_keys=True, default=str)
+        except (ValueError, RecursionError):
+            raise InvalidInput("event context cannot be written as JSON") from None
     if isinstance(context, str):
         try:
             json.loads(context)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise InvalidInput(
                 f"event context must be JSON text, e.g. '{{\"run\": 1}}', got {context!r}"
             ) from None
@@ -120,6 +138,7 @@ def check_event(
     """
     if not isinstance(key, str) or not key.strip():
         raise InvalidInput("event key must be a non-empty string")
+    _check_size(key, MAX_KEY_BYTES, "key")
     if _CONTROL_RE.search(key):
         raise InvalidInput(f"event key {key!r} contains a control character")
     if key == ANY_KEY:
@@ -128,7 +147,6 @@ def check_event(
         raise InvalidInput(
             f"event key {key!r} uses the reserved prefix {RESERVED_KEY_PREFIX!r}; pick another key"
         )
-    _check_size(key, MAX_KEY_BYTES, "key")
     if value is not None:
         if not isinstance(value, str):
             raise InvalidInput(f"event value must be a string, not {type(value).__name__}")
@@ -147,4 +165,15 @@ def check_event(
 
 def task_status_key(task_name: str) -> str:
     """The key of the internal event a task's status change is announced with."""
-    return f"{RESERVED_KEY_PREFIX}task_status.{task_name}"
+    return f"{InternalKey.TASK_STATUS.value}.{task_name}"
+
+
+class InternalKey(str, Enum):
+    """Keys of aiflow_lite's own events. Users cannot send them (reserved prefix)."""
+
+    #: A task execution's status changed; the full key ends with ".<task name>".
+    TASK_STATUS = f"{RESERVED_KEY_PREFIX}task_status"
+    #: A worker finished (value: the final status), or its executor found it dead.
+    TASK_RESULT = f"{RESERVED_KEY_PREFIX}task_result"
+    #: A user command for the scheduler (value: the command, context: its arguments).
+    COMMAND = f"{RESERVED_KEY_PREFIX}command"

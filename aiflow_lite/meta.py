@@ -79,3 +79,64 @@ class TaskExecutionKey:
     workflow_execution_id: int
     task_name: str
     seq_num: int
+
+
+@dataclass(frozen=True)
+class WorkflowExecutionMeta:
+    id: int
+    workflow_id: int
+    namespace: str
+    workflow_name: str
+    snapshot_id: int
+    execution_type: str
+    status: str
+    begin_time: Optional[int]
+    end_time: Optional[int]
+    reason: Optional[str]
+
+    def to_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class TaskExecutionMeta:
+    id: int
+    workflow_execution_id: int
+    task_name: str
+    sequence_number: int
+    execution_type: str
+    status: str
+    try_number: int
+    begin_time: Optional[int]
+    end_time: Optional[int]
+    pid: Optional[int]
+    heartbeat_time: Optional[int]
+    reason: Optional[str]
+
+    def to_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class WorkflowScheduleMeta:
+    id: int
+    workflow_id: int
+    expression: str
+    is_paused: bool
+    next_fire_time: Optional[int]
+    create_time: int
+
+    def to_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class WorkflowTriggerMeta:
+    id: int
+    workflow_id: int
+    description: Dict[str, Any]
+    is_paused: bool
+    create_time: int
+
+    def to_dict(self) -> Dict[str, Any]:
+        return asdict(self)

@@ -13,7 +13,7 @@ A `Database` is one connection for one thread. A forked child or a new thread op
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Optional, Sequence
 
@@ -60,16 +60,16 @@ class Database:
             parent = os.path.dirname(os.path.abspath(path))
             os.makedirs(parent, exist_ok=True)
             self._conn = apsw.Connection(path)
-        except (OSError, apsw.CantOpenError, apsw.PermissionsError) as exc:
+        except (OSError, apsw.Error) as exc:
             raise HomeError(f"cannot open database {path}: {_reason(exc)}") from exc
         try:
-            self._conn.set_busy_timeout(busy_timeout_ms)
+            self._conn.set_busy_timeout(min(int(busy_timeout_ms), 2**31 - 1))
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute(f"PRAGMA synchronous={DURABILITY_LEVELS[durability]}")
             self._conn.execute("PRAGMA foreign_keys=ON")
-        except (apsw.CantOpenError, apsw.ReadOnlyError, apsw.PermissionsError, apsw.IOError) as exc:
+        except apsw.Error as exc:
             self._conn.close()
-            raise HomeError(f"cannot open database {path}: {_reason(exc)}") from exc
+            raise HomeError(f"cannot open database {path}: {user_message(exc) or exc}") from exc
 
     # -- statements ---------------------------------------------------------------------------
 
@@ -119,30 +119,43 @@ class Database:
             try:
                 yield self
             except BaseException:
-                self._conn.execute(f"ROLLBACK TO {name}; RELEASE {name}")
+                if not self._conn.get_autocommit():  # SQLite may have rolled back everything
+                    with suppress(apsw.Error):
+                        self._conn.execute(f"ROLLBACK TO {name}; RELEASE {name}")
                 raise
             else:
                 self._conn.execute(f"RELEASE {name}")
             finally:
                 self._depth -= 1
             return
-        self._conn.execute("BEGIN IMMEDIATE")
-        self._depth = 1
+        self.discard_leaked_transaction()
         try:
+            self._depth = 1
+            self._conn.execute("BEGIN IMMEDIATE")
             yield self
             self._conn.execute("COMMIT")
         except BaseException:
             self._after_commit.clear()
             if not self._conn.get_autocommit():
-                self._conn.execute("ROLLBACK")
+                with suppress(apsw.Error):
+                    self._conn.execute("ROLLBACK")
             raise
         finally:
             self._depth = 0
         self._run_after_commit()
 
+    def discard_leaked_transaction(self) -> None:
+        """Roll back a transaction left open outside `transaction()` (an interrupt between BEGIN
+        and the bookkeeping). Writes after it would otherwise be acknowledged yet never committed.
+        Nothing in it was acknowledged: acknowledgements come after COMMIT."""
+        if self._depth == 0 and not self._conn.get_autocommit():
+            with suppress(apsw.Error):
+                self._conn.execute("ROLLBACK")
+
     def after_commit(self, action: Callable[[], None]) -> None:
         """Run `action` once the current transaction commits (now, if there is none); dropped on
-        rollback. This is how "commit first, then act" is kept: e.g. waking listeners."""
+        rollback. This is how "commit first, then act" is kept: e.g. waking listeners. The
+        actions must not raise: the commit has happened whatever they do."""
         if self._depth == 0:
             action()
         elif action not in self._after_commit:
@@ -180,6 +193,27 @@ class Database:
 def _reason(exc: BaseException) -> str:
     """`PermissionError(13, 'Permission denied')` → 'Permission denied'; apsw's text as it is."""
     return getattr(exc, "strerror", None) or str(exc)
+
+
+_USER_ERRORS = (
+    (apsw.BusyError, "the database is locked by another process (longer than busy_timeout_ms); "
+                     "try again"),
+    (apsw.ReadOnlyError, "the database is read-only; check the permissions of the home"),
+    (apsw.NotADBError, "the file is not an aiflow_lite database; check db_uri or "
+                       "metadata_backend_uri"),
+    (apsw.CorruptError, "the database file is corrupt; restore it from a backup"),
+    (apsw.FullError, "the disk is full"),
+    (apsw.CantOpenError, "cannot open the database file; check the home and its permissions"),
+    (apsw.IOError, "a disk I/O error hit the database"),
+)
+
+
+def user_message(exc: BaseException) -> Optional[str]:
+    """A one-line explanation for an SQLite error a user can cause or fix, else None (a bug)."""
+    for kind, message in _USER_ERRORS:
+        if isinstance(exc, kind):
+            return message
+    return None
 
 
 def head_version(migrations: Sequence[Migration]) -> int:

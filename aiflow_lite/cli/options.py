@@ -18,7 +18,7 @@ yes_option = click.option(
     "-y", "--yes", is_flag=True, default=False, help="Do not prompt to confirm. Use with care!"
 )
 begin_offset_option = click.option(
-    "--begin-offset", type=click.IntRange(min=0), default=None,
+    "--begin-offset", type=click.IntRange(min=0, max=2**63 - 1), default=None,
     help="Only events after this offset. Defaults to 0.",
 )
 sender_option = click.option("--sender", default=None, help="Sender of the event.")

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Union
 
 from aiflow_lite.config import Settings, load_notification_settings
-from aiflow_lite.errors import InvalidInput, NotFound, Unsupported
+from aiflow_lite.errors import AiflowError, InvalidInput, NotFound, Unsupported
 from aiflow_lite.events import DEFAULT_NAMESPACE, Event, validate_name
 from aiflow_lite.home import open_database
 from aiflow_lite.ns.event_log import EventLog, Keys
@@ -37,14 +38,24 @@ Processor = Union[ListenerProcessor, Callable[[List[Event]], Any]]
 
 
 def to_epoch_ms(moment: Union[int, float, datetime, None]) -> Optional[int]:
-    """A datetime (naive = local time) or epoch milliseconds → epoch milliseconds."""
-    if moment is None or isinstance(moment, int):
+    """A datetime (naive = local time), epoch milliseconds (int) or epoch seconds (float, as
+    `time.time()` gives) → epoch milliseconds."""
+    if moment is None or isinstance(moment, bool):
+        return None
+    if isinstance(moment, int):
         return moment
     if isinstance(moment, float):
-        return int(moment)
+        return int(moment * 1000)
     if isinstance(moment, datetime):
-        return int(moment.timestamp() * 1000)
+        return _timestamp_ms(moment, repr(moment))
     raise InvalidInput(f"expected a datetime or epoch milliseconds, got {moment!r}")
+
+
+def _timestamp_ms(moment: datetime, shown: str) -> int:
+    try:
+        return int(moment.timestamp() * 1000)
+    except (OverflowError, ValueError, OSError):
+        raise InvalidInput(f"time {shown} is out of range") from None
 
 
 def parse_iso_time(text: str) -> int:
@@ -55,7 +66,7 @@ def parse_iso_time(text: str) -> int:
         raise InvalidInput(
             f"invalid time {text!r}: use ISO 8601, e.g. 2026-11-23T10:00:00 or 2026-11-23"
         ) from None
-    return int(moment.timestamp() * 1000)
+    return _timestamp_ms(moment, repr(text))
 
 
 class NotificationClient:
@@ -78,7 +89,7 @@ class NotificationClient:
         self.namespace = validate_name(namespace)
         self.sender = sender
         self._lock = threading.Lock()
-        self._log = EventLog(open_database(self.settings))
+        self._log: Optional[EventLog] = EventLog(open_database(self.settings))
         self._listeners: Dict[str, _Listener] = {}
 
     # -- sending ------------------------------------------------------------------------------
@@ -93,15 +104,16 @@ class NotificationClient:
         context: Any = None,
     ) -> Event:
         """Append one event; returns it (with its offset) only after it is committed."""
-        with self._lock:
-            return self._log.append(
-                key, value, namespace or self.namespace, sender or self.sender, context
+        with self._open_log() as event_log:
+            return event_log.append(
+                key, value, self.namespace if namespace is None else namespace,
+                self.sender if sender is None else sender, context,
             )
 
     def send_events(self, events: Iterable[Event]) -> List[Event]:
         """Append several events in one transaction (all or none)."""
-        with self._lock:
-            return self._log.append_many(events, namespace=self.namespace, sender=self.sender)
+        with self._open_log() as event_log:
+            return event_log.append_many(events, namespace=self.namespace, sender=self.sender)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -116,8 +128,8 @@ class NotificationClient:
         limit: Optional[int] = None,
     ) -> List[Event]:
         """Events after `begin_offset` (exclusive), oldest first. `key` may be a list or '*'."""
-        with self._lock:
-            return self._log.read_after(
+        with self._open_log() as event_log:
+            return event_log.read_after(
                 begin_offset, keys=key, namespace=namespace, sender=sender,
                 begin_time=to_epoch_ms(begin_time), limit=limit,
             )
@@ -131,20 +143,20 @@ class NotificationClient:
         begin_offset: int = 0,
         begin_time: Union[int, datetime, None] = None,
     ) -> int:
-        with self._lock:
-            return self._log.count(
+        with self._open_log() as event_log:
+            return event_log.count(
                 begin_offset, keys=key, namespace=namespace, sender=sender,
                 begin_time=to_epoch_ms(begin_time),
             )
 
     def latest_offset(self) -> int:
-        with self._lock:
-            return self._log.latest_offset()
+        with self._open_log() as event_log:
+            return event_log.latest_offset()
 
     def time_to_offset(self, moment: Union[int, datetime]) -> int:
         """The offset to listen after to get the events created at or after `moment`."""
-        with self._lock:
-            return self._log.offset_at(to_epoch_ms(moment))
+        with self._open_log() as event_log:
+            return event_log.offset_at(to_epoch_ms(moment))
 
     # -- listening ----------------------------------------------------------------------------
 
@@ -152,35 +164,37 @@ class NotificationClient:
         self,
         listener_processor: Processor,
         event_keys: Optional[Sequence[str]] = None,
+        begin_time: Union[int, float, datetime, None] = None,
+        *,
         namespace: Optional[str] = None,
         begin_offset: Optional[int] = None,
-        begin_time: Union[int, datetime, None] = None,
         cursor: Optional[str] = None,
     ) -> ListenerRegistrationId:
         """Start a thread that delivers matching events to `listener_processor`, in batches, in
         offset order, each once.
 
-        Where it starts: after the named `cursor` if that exists (and the cursor then advances
-        after every delivered batch, so a new registration resumes exactly); else after
-        `begin_offset`; else at `begin_time`; else at the log's current end.
+        Where it starts: after the named `cursor` if that exists; else after `begin_offset`;
+        else at `begin_time`; else at the log's current end. With a cursor, the position is
+        saved after every batch the processor returns from (a batch it raised on is logged and
+        skipped), so a new registration under that name resumes exactly where this one stopped.
         """
         process = getattr(listener_processor, "process", listener_processor)
         if not callable(process):
             raise InvalidInput("a listener needs a ListenerProcessor or a callable")
         if namespace is not None:
             validate_name(namespace)
-        with self._lock:
-            start = self._log.cursor(cursor) if cursor else None
+        with self._open_log() as event_log:
+            start = event_log.cursor(cursor) if cursor else None
             if start is None:
                 if begin_offset is not None:
                     start = int(begin_offset)
                 elif begin_time is not None:
-                    start = self._log.offset_at(to_epoch_ms(begin_time))
+                    start = event_log.offset_at(to_epoch_ms(begin_time))
                 else:
-                    start = self._log.latest_offset()
+                    start = event_log.latest_offset()
             if cursor:
-                with self._log.db.transaction():
-                    self._log.advance_cursor(cursor, start)
+                with event_log.db.transaction():
+                    event_log.advance_cursor(cursor, start)
         listener = _Listener(
             self.settings, process, list(event_keys) if event_keys else None, namespace,
             start, cursor,
@@ -199,8 +213,17 @@ class NotificationClient:
         for registration_id in list(self._listeners):
             self.unregister_listener(registration_id)
         with self._lock:
-            self._log.close()
-            self._log.db.close()
+            if self._log is not None:
+                self._log.close()
+                self._log.db.close()
+                self._log = None
+
+    @contextmanager
+    def _open_log(self) -> Iterator[EventLog]:
+        with self._lock:
+            if self._log is None:
+                raise AiflowError("this notification client is closed")
+            yield self._log
 
     def __enter__(self) -> NotificationClient:
         return self
@@ -228,6 +251,7 @@ class _Listener:
         self.position = start
         self.cursor = cursor
         self._stop = threading.Event()
+        self.last_error: Optional[Exception] = None
         # Bound before the thread's first read: a commit after this point always wakes us.
         self._wake = WakeSocket(wake_dir_for(settings.db_path))
         self._thread = threading.Thread(target=self._run, name="aiflow-listener", daemon=True)
@@ -243,23 +267,41 @@ class _Listener:
             self._thread.join()
 
     def _run(self) -> None:
-        db = open_database(self.settings)
-        event_log = EventLog(db, wake=False)
+        """Deliver until stopped. An error (a locked or briefly missing database, say) is logged
+        and retried with a growing pause, never the silent end of the thread."""
+        backoff = 0.0
+        event_log = None
         try:
             while not self._stop.is_set():
-                batch = event_log.read_after(
-                    self.position, keys=self.keys, namespace=self.namespace, limit=LISTEN_BATCH
-                )
-                if not batch:
-                    self._wake.wait(SAFETY_POLL_S)
-                    continue
-                self._deliver(batch)
-                self.position = batch[-1].offset
-                if self.cursor:
-                    event_log.advance_cursor(self.cursor, self.position)
+                try:
+                    if event_log is None:
+                        event_log = EventLog(open_database(self.settings), wake=False)
+                    self._step(event_log)
+                    backoff = 0.0
+                except Exception as exc:
+                    backoff = min(max(backoff * 2, 0.05), 5.0)
+                    self.last_error = exc
+                    log.warning("listener %s: %s; retrying in %.2fs", self.id, exc, backoff)
+                    if event_log is not None:
+                        event_log.db.close()
+                        event_log = None
+                    self._wake.wait(backoff)
         finally:
             self._wake.close()
-            db.close()
+            if event_log is not None:
+                event_log.db.close()
+
+    def _step(self, event_log: EventLog) -> None:
+        batch = event_log.read_after(
+            self.position, keys=self.keys, namespace=self.namespace, limit=LISTEN_BATCH
+        )
+        if not batch:
+            self._wake.wait(SAFETY_POLL_S)
+            return
+        self._deliver(batch)
+        self.position = batch[-1].offset
+        if self.cursor:
+            event_log.advance_cursor(self.cursor, self.position)
 
     def _deliver(self, batch: List[Event]) -> None:
         try:

@@ -18,12 +18,15 @@ from aiflow_lite.events import (
     Event,
     EventRow,
     check_event,
+    check_text,
     now_ms,
 )
 from aiflow_lite.ns.wakeup import Waker, wake_dir_for
 from aiflow_lite.sqlite import Database
 
 Keys = Union[None, str, Sequence[str]]
+#: SQLite integers are 64-bit; no offset is larger.
+MAX_OFFSET = 2**63 - 1
 
 _INSERT = (
     "INSERT INTO event (key, value, namespace, sender, context, create_time) "
@@ -62,6 +65,7 @@ class EventLog:
         """Validate and append one event; returns it with its offset once committed (or once the
         caller's transaction commits, when called inside one)."""
         row = check_event(key, value, namespace, sender, context, internal=internal)
+        self.db.discard_leaked_transaction()  # or this "acknowledged" insert would never commit
         offset, create_time = self.db.one(_INSERT, row)
         self._wake_after_commit()
         return Event(*row, offset, create_time)
@@ -206,7 +210,7 @@ def _normalize_keys(keys: Keys) -> Optional[List[str]]:
         return None
     if isinstance(keys, str):
         keys = [keys]
-    keys = list(keys)
+    keys = [check_text(k, "event key") for k in keys]
     if not keys or ANY_KEY in keys:
         return None
     return keys
@@ -220,7 +224,7 @@ def _filters(
     begin_time: Optional[int],
 ) -> tuple:
     clauses = ['"offset" > ?']
-    params: list = [int(offset or 0)]
+    params: list = [min(int(offset or 0), MAX_OFFSET)]
     key_list = _normalize_keys(keys)
     if key_list is not None:
         if len(key_list) == 1:
@@ -230,10 +234,10 @@ def _filters(
         params.extend(key_list)
     if namespace is not None:
         clauses.append("namespace = ?")
-        params.append(namespace)
+        params.append(check_text(namespace, "namespace"))
     if sender is not None:
         clauses.append("sender = ?")
-        params.append(sender)
+        params.append(check_text(sender, "sender"))
     if begin_time is not None:
         clauses.append("create_time >= ?")
         params.append(int(begin_time))

@@ -3,14 +3,17 @@ wake directory; a sender, after its commit, sends one byte to every socket there
 sleeps in `poll()` and costs nothing; a slow periodic re-read of the log is the safety net for a
 lost or unsent datagram.
 
-The directory sits beside the database (``<db>-wake``), or under the temp dir when that path is
-too long for a socket address (108 bytes on Linux).
+The directory sits beside the database (``<db>-wake``, resolved through symlinks so every process
+agrees), or under the temp dir when that path is too long for a socket address (108 bytes).
+A wake-up never fails a send: the event is committed before any of this runs.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
+import logging
 import os
 import select
 import socket
@@ -18,19 +21,30 @@ import tempfile
 import time
 import uuid
 
+from aiflow_lite.errors import HomeError
+
+log = logging.getLogger(__name__)
+
 _MAX_SOCKET_PATH = 107
-# Directory mtimes come from the kernel's coarse clock (a few ms per tick): a listing taken this
+# Directory mtimes come from the kernel's coarse clock (a few ms a tick): a listing taken this
 # long after the last change is known to be complete; a fresher one is re-read on the next notify.
+# Filesystems with whole-second timestamps get a longer settle time.
 _MTIME_SETTLE_NS = 50_000_000
+_COARSE_MTIME_SETTLE_NS = 2_100_000_000
 _RESCAN_EVERY_S = 2.0
 
 
 def wake_dir_for(db_path: str) -> str:
-    beside = os.path.abspath(db_path) + "-wake"
+    real = os.path.realpath(db_path)
+    beside = real + "-wake"
     if len(beside) + 48 <= _MAX_SOCKET_PATH:
         return beside
-    digest = hashlib.sha1(os.path.realpath(db_path).encode()).hexdigest()[:16]
+    digest = hashlib.sha1(real.encode()).hexdigest()[:16]
     return os.path.join(tempfile.gettempdir(), f"aiflow-lite-{os.getuid()}", digest)
+
+
+def _settle_ns(mtime_ns: int) -> int:
+    return _COARSE_MTIME_SETTLE_NS if mtime_ns % 1_000_000_000 == 0 else _MTIME_SETTLE_NS
 
 
 class Waker:
@@ -46,6 +60,13 @@ class Waker:
         self._scanned_at = 0.0
 
     def notify(self) -> None:
+        """Best effort by design: a failure here is logged, never raised."""
+        try:
+            self._notify()
+        except OSError as exc:
+            log.debug("wake-up of listeners in %s failed: %s", self.directory, exc)
+
+    def _notify(self) -> None:
         try:
             mtime_ns = os.stat(self.directory).st_mtime_ns
         except FileNotFoundError:
@@ -53,29 +74,26 @@ class Waker:
         now = time.monotonic()
         if (
             mtime_ns != self._mtime_ns
-            or self._scanned_ns - mtime_ns < _MTIME_SETTLE_NS
+            or self._scanned_ns - mtime_ns < _settle_ns(mtime_ns)
             or now - self._scanned_at > _RESCAN_EVERY_S
         ):
             self._scan(mtime_ns, now)
-        for path in self._targets:
+        for path in list(self._targets):  # a copy: stale sockets are dropped on the way
             try:
                 self._sock.sendto(b"\x01", path)
             except BlockingIOError:
-                pass  # its buffer is full: a wake-up is already pending there
+                pass  # its queue is full: a wake-up is already pending there
             except (ConnectionRefusedError, FileNotFoundError):
                 self._drop_stale(path)
             except OSError:
-                pass  # never let a wake-up failure fail a committed send
+                pass
 
     def _scan(self, mtime_ns: int, now: float) -> None:
         self._scanned_ns = time.time_ns()
         self._scanned_at = now
         self._mtime_ns = mtime_ns
-        try:
-            names = os.listdir(self.directory)
-        except FileNotFoundError:
-            names = []
-        self._targets = [os.path.join(self.directory, n) for n in names if n.endswith(".sock")]
+        self._targets = [os.path.join(self.directory, n) for n in os.listdir(self.directory)
+                         if n.endswith(".sock")]
 
     def _drop_stale(self, path: str) -> None:
         """Nobody is bound to it: its listener died without cleaning up."""
@@ -88,17 +106,31 @@ class Waker:
         self._sock.close()
 
 
+def _make_wake_dir(directory: str) -> None:
+    parent = os.path.dirname(directory)
+    if os.path.basename(parent).startswith("aiflow-lite-"):
+        os.makedirs(parent, mode=0o700, exist_ok=True)
+        if os.stat(parent).st_uid != os.getuid():
+            raise HomeError(f"wake-up directory {parent} belongs to another user; remove it")
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+
+
 class WakeSocket:
     """The listening side. Bind it before the first read of the log, so no commit is missed."""
 
     def __init__(self, directory: str) -> None:
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-        self.path = os.path.join(directory, f"{os.getpid()}-{uuid.uuid4().hex[:12]}.sock")
-        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self._sock.bind(self.path)
+        try:
+            _make_wake_dir(directory)
+            self.path = os.path.join(directory, f"{os.getpid()}-{uuid.uuid4().hex[:12]}.sock")
+            self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            self._sock.bind(self.path)
+        except OSError as exc:
+            raise HomeError(f"cannot listen in {directory}: {exc.strerror or exc}") from exc
         self._sock.setblocking(False)
         self._poll = select.poll()
         self._poll.register(self._sock.fileno(), select.POLLIN)
+        # A process that exits without closing its listeners still removes their sockets.
+        atexit.register(self._unlink)
 
     def wait(self, timeout_s: float) -> bool:
         """Sleep until a wake-up or the timeout; True when woken. Drains queued wake-ups."""
@@ -110,11 +142,16 @@ class WakeSocket:
         return woken
 
     def interrupt(self) -> None:
-        """Wake the thread blocked in `wait()` (used to stop a listener)."""
+        """Wake the thread blocked in `wait()`; never blocks (a full queue is a pending wake)."""
         with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+            s.setblocking(False)
             s.sendto(b"\x00", self.path)
+
+    def _unlink(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
 
     def close(self) -> None:
         self._sock.close()
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.path)
+        self._unlink()
+        atexit.unregister(self._unlink)

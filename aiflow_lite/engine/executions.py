@@ -1,0 +1,202 @@
+"""Execution state: workflow executions, task executions, periodic-task timers and rule state.
+All of its SQL lives here. The scheduler is its one writer, except for two narrow doors kept
+safe by conditional updates: a worker's claim and heartbeats, and creating an INIT execution."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, List, Optional, Tuple
+
+from aiflow_lite.errors import NotFound
+from aiflow_lite.events import now_ms
+from aiflow_lite.meta import TaskExecutionMeta, WorkflowExecutionMeta
+from aiflow_lite.sqlite import Database
+from aiflow_lite.status import TASK_ACTIVE, TaskStatus, WorkflowStatus
+
+_EXECUTION = (
+    "SELECT e.id, e.workflow_id, w.namespace, w.name, e.snapshot_id, e.execution_type, e.status, "
+    "e.begin_time, e.end_time, e.reason FROM workflow_execution e "
+    "JOIN workflow w ON w.id = e.workflow_id"
+)
+_TASK = (
+    "SELECT id, workflow_execution_id, task_name, sequence_number, execution_type, status, "
+    "try_number, begin_time, end_time, pid, heartbeat_time, reason FROM task_execution"
+)
+_ACTIVE = tuple(s.value for s in TASK_ACTIVE)
+
+
+class ExecutionStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- workflow executions ------------------------------------------------------------------
+
+    def create_execution(self, workflow_id: int, snapshot_id: int, execution_type: str,
+                         reason: str) -> int:
+        self.db.execute(
+            "INSERT INTO workflow_execution (workflow_id, snapshot_id, execution_type, status, "
+            "reason) VALUES (?, ?, ?, ?, ?)",
+            (workflow_id, snapshot_id, execution_type, WorkflowStatus.INIT.value, reason),
+        )
+        return self.db.last_insert_rowid()
+
+    def get_execution(self, execution_id: int) -> Optional[WorkflowExecutionMeta]:
+        row = self.db.one(f"{_EXECUTION} WHERE e.id = ?", (execution_id,))
+        return None if row is None else WorkflowExecutionMeta(*row)
+
+    def require_execution(self, execution_id: int) -> WorkflowExecutionMeta:
+        meta = self.get_execution(execution_id)
+        if meta is None:
+            raise NotFound(f"no workflow execution with id {execution_id}")
+        return meta
+
+    def list_executions(self, workflow_id: int, limit: Optional[int] = None,
+                        offset: Optional[int] = None) -> List[WorkflowExecutionMeta]:
+        page = "" if limit is None else f" LIMIT {int(limit)} OFFSET {int(offset or 0)}"
+        rows = self.db.rows(f"{_EXECUTION} WHERE e.workflow_id = ? ORDER BY e.id" + page,
+                            (workflow_id,))
+        return [WorkflowExecutionMeta(*r) for r in rows]
+
+    def running_executions(self, namespace: Optional[str] = None) -> List[WorkflowExecutionMeta]:
+        sql, params = f"{_EXECUTION} WHERE e.status = ?", [WorkflowStatus.RUNNING.value]
+        if namespace is not None:
+            sql += " AND w.namespace = ?"
+            params.append(namespace)
+        return [WorkflowExecutionMeta(*r) for r in self.db.rows(sql + " ORDER BY e.id", params)]
+
+    def set_execution_status(self, execution_id: int, status: WorkflowStatus,
+                             now: int) -> None:
+        if status == WorkflowStatus.RUNNING:
+            self.db.execute("UPDATE workflow_execution SET status = ?, begin_time = ? "
+                            "WHERE id = ?", (status.value, now, execution_id))
+        else:
+            self.db.execute("UPDATE workflow_execution SET status = ?, end_time = ? "
+                            "WHERE id = ?", (status.value, now, execution_id))
+
+    def delete_execution(self, execution_id: int) -> None:
+        self.db.execute("DELETE FROM workflow_execution WHERE id = ?", (execution_id,))
+        if not self.db.changes:
+            raise NotFound(f"no workflow execution with id {execution_id}")
+
+    def snapshot_object(self, snapshot_id: int) -> bytes:
+        return self.db.scalar("SELECT workflow FROM workflow_snapshot WHERE id = ?",
+                              (snapshot_id,))
+
+    def workflow_enabled(self, workflow_id: int) -> bool:
+        return bool(self.db.scalar("SELECT is_enabled FROM workflow WHERE id = ?",
+                                   (workflow_id,)))
+
+    # -- task executions ----------------------------------------------------------------------
+
+    def create_task_execution(self, execution_id: int, task_name: str, execution_type: str,
+                              reason: str, now: int) -> TaskExecutionMeta:
+        seq = 1 + int(self.db.scalar(
+            "SELECT coalesce(max(sequence_number), 0) FROM task_execution "
+            "WHERE workflow_execution_id = ? AND task_name = ?", (execution_id, task_name)))
+        self.db.execute(
+            "INSERT INTO task_execution (workflow_execution_id, task_name, sequence_number, "
+            "execution_type, status, begin_time, reason) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (execution_id, task_name, seq, execution_type, TaskStatus.QUEUED.value, now, reason),
+        )
+        return self.get_task_execution(self.db.last_insert_rowid())
+
+    def get_task_execution(self, task_execution_id: int) -> Optional[TaskExecutionMeta]:
+        row = self.db.one(f"{_TASK} WHERE id = ?", (task_execution_id,))
+        return None if row is None else TaskExecutionMeta(*row)
+
+    def list_task_executions(self, execution_id: int) -> List[TaskExecutionMeta]:
+        rows = self.db.rows(f"{_TASK} WHERE workflow_execution_id = ? "
+                            "ORDER BY task_name, sequence_number", (execution_id,))
+        return [TaskExecutionMeta(*r) for r in rows]
+
+    def latest_task_executions(self, execution_id: int) -> Dict[str, TaskExecutionMeta]:
+        """Each task's newest execution (highest sequence number) in the workflow execution."""
+        latest: Dict[str, TaskExecutionMeta] = {}
+        for meta in self.list_task_executions(execution_id):
+            latest[meta.task_name] = meta
+        return latest
+
+    def task_executions_in(self, statuses: Tuple[str, ...]) -> List[TaskExecutionMeta]:
+        marks = ", ".join("?" * len(statuses))
+        return [TaskExecutionMeta(*r) for r in self.db.rows(
+            f"{_TASK} WHERE status IN ({marks}) ORDER BY id", statuses)]
+
+    def active_count(self) -> int:
+        marks = ", ".join("?" * len(_ACTIVE))
+        return int(self.db.scalar(
+            f"SELECT count(*) FROM task_execution WHERE status IN ({marks})", _ACTIVE))
+
+    def set_task_status(self, task_execution_id: int, status: TaskStatus, now: int,
+                        reason: Optional[str] = None) -> None:
+        finished = status in (TaskStatus.SUCCESS, TaskStatus.FAILED, TaskStatus.STOPPED)
+        self.db.execute(
+            "UPDATE task_execution SET status = ?, end_time = CASE WHEN ? THEN ? ELSE end_time "
+            "END, reason = coalesce(?, reason) WHERE id = ?",
+            (status.value, finished, now, reason, task_execution_id),
+        )
+
+    def requeue_for_retry(self, task_execution_id: int, now: int) -> None:
+        self.db.execute(
+            "UPDATE task_execution SET status = ?, try_number = try_number + 1, pid = NULL, "
+            "heartbeat_time = NULL, begin_time = ? WHERE id = ?",
+            (TaskStatus.QUEUED.value, now, task_execution_id))
+
+    def claim(self, task_execution_id: int, pid: int, now: int) -> bool:
+        """A worker takes its QUEUED execution: true for exactly one claimant."""
+        self.db.execute(
+            "UPDATE task_execution SET status = ?, pid = ?, heartbeat_time = ? "
+            "WHERE id = ? AND status = ?",
+            (TaskStatus.RUNNING.value, pid, now, task_execution_id, TaskStatus.QUEUED.value))
+        return self.db.changes == 1
+
+    def heartbeat(self, task_execution_id: int, pid: int, now: int) -> bool:
+        self.db.execute("UPDATE task_execution SET heartbeat_time = ? WHERE id = ? AND pid = ?",
+                        (now, task_execution_id, pid))
+        return self.db.changes == 1
+
+    # -- periodic task timers -----------------------------------------------------------------
+
+    def put_timer(self, execution_id: int, task_name: str, expression: str, anchor: int,
+                  next_fire: int) -> None:
+        self.db.execute(
+            "INSERT INTO task_timer (workflow_execution_id, task_name, expression, anchor_time, "
+            "next_fire_time) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
+            "next_fire_time = excluded.next_fire_time",
+            (execution_id, task_name, expression, anchor, next_fire))
+
+    def due_timers(self, now: int) -> List[tuple]:
+        return self.db.rows(
+            "SELECT t.workflow_execution_id, t.task_name, t.expression, t.anchor_time, "
+            "t.next_fire_time FROM task_timer t JOIN workflow_execution e "
+            "ON e.id = t.workflow_execution_id WHERE t.next_fire_time <= ? AND e.status = ? "
+            "ORDER BY t.next_fire_time", (now, WorkflowStatus.RUNNING.value))
+
+    def next_timer_time(self) -> Optional[int]:
+        return self.db.scalar("SELECT min(next_fire_time) FROM task_timer")
+
+    def delete_timers(self, execution_id: int) -> None:
+        self.db.execute("DELETE FROM task_timer WHERE workflow_execution_id = ?",
+                        (execution_id,))
+
+    def has_timers(self, execution_id: int) -> bool:
+        return self.db.one("SELECT 1 FROM task_timer WHERE workflow_execution_id = ?",
+                           (execution_id,)) is not None
+
+    # -- rule state ---------------------------------------------------------------------------
+
+    def rule_states(self, execution_id: int) -> Dict[tuple, Any]:
+        rows = self.db.rows("SELECT task_name, rule_index, name, value FROM rule_state "
+                            "WHERE workflow_execution_id = ?", (execution_id,))
+        return {(task, index, name): json.loads(value) if value is not None else None
+                for task, index, name, value in rows}
+
+    def put_rule_state(self, execution_id: int, task_name: str, rule_index: int, name: str,
+                       value: Any) -> None:
+        self.db.execute(
+            "INSERT INTO rule_state (workflow_execution_id, task_name, rule_index, name, value) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value",
+            (execution_id, task_name, rule_index, name, json.dumps(value)))
+
+
+def now() -> int:
+    return now_ms()
