@@ -179,3 +179,21 @@ def test_single_appends_let_sqlite_checkpoint_the_wal(event_log):
     wal = event_log.db.path + "-wal"
     assert os.path.getsize(wal) < 8 * 1024 * 1024  # the 1000-page auto-checkpoint keeps ~4 MB
     assert event_log.db.scalar("SELECT count(*) FROM event") == 3000
+
+
+def test_retention_prunes_in_batches_and_a_client_applies_it(event_log, settings, home):
+    import dataclasses
+
+    from aiflow_lite.ns.client import NotificationClient
+
+    old = [event_log.append("k", str(i)) for i in range(25)]
+    _after_ms(old[-1].create_time)
+    assert event_log.prune(old[-1].create_time + 1, batch=10) == 25
+    assert event_log.apply_retention(None) == 0
+    kept = event_log.append("k", "kept")
+    _after_ms(kept.create_time)
+    # A client whose retention window is 1 ms prunes everything older when it opens.
+    short = dataclasses.replace(settings, history_retention_ms=1)
+    with NotificationClient(settings=short) as client:
+        assert client.count_events("*") == 0
+        assert client.latest_offset() == kept.offset

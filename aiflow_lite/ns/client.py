@@ -90,6 +90,9 @@ class NotificationClient:
         self.sender = sender
         self._lock = threading.Lock()
         self._log: Optional[EventLog] = EventLog(open_database(self.settings))
+        # Retention needs no server: each client prunes what has expired (a cheap indexed
+        # read when nothing has).
+        self._log.apply_retention(self.settings.history_retention_ms)
         self._listeners: Dict[str, _Listener] = {}
 
     # -- sending ------------------------------------------------------------------------------

@@ -187,13 +187,23 @@ class EventLog:
 
     # -- retention ----------------------------------------------------------------------------
 
-    def prune(self, before_ms: int) -> int:
-        """Delete events created before `before_ms`; returns how many. Offsets are never reused
-        and cursors keep their positions, so a consumer behind the pruned range resumes at the
-        oldest event that is left."""
-        with self.db.transaction():
-            self.db.execute("DELETE FROM event WHERE create_time < ?", (int(before_ms),))
-            return self.db.changes
+    def prune(self, before_ms: int, batch: int = 10_000) -> int:
+        """Delete events created before `before_ms`, in batches so the write lock is held
+        briefly; returns how many. Offsets are never reused and cursors keep their positions,
+        so a consumer behind the pruned range resumes at the oldest event that is left."""
+        removed = 0
+        while self.db.one("SELECT 1 FROM event WHERE create_time < ? LIMIT 1",
+                          (int(before_ms),)):  # a read: no write lock when nothing is due
+            with self.db.transaction():
+                self.db.execute(
+                    'DELETE FROM event WHERE "offset" IN (SELECT "offset" FROM event '
+                    'WHERE create_time < ? ORDER BY "offset" LIMIT ?)', (int(before_ms), batch))
+                removed += self.db.changes
+        return removed
+
+    def apply_retention(self, retention_ms: Optional[int]) -> int:
+        """Prune what is older than the retention window (None: keep everything)."""
+        return 0 if retention_ms is None else self.prune(now_ms() - retention_ms)
 
     def close(self) -> None:
         if self._waker is not None:
