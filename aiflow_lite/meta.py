@@ -112,6 +112,8 @@ class TaskExecutionMeta:
     pid: Optional[int]
     heartbeat_time: Optional[int]
     reason: Optional[str]
+    stop_reason: Optional[str] = None
+    log_path: Optional[str] = None
 
     def to_dict(self) -> Dict[str, Any]:
         return asdict(self)

@@ -71,6 +71,7 @@ MIGRATIONS.append(
                 workflow    BLOB NOT NULL,
                 structure   TEXT NOT NULL,
                 uri         TEXT NOT NULL,            -- the archive in the blob store
+                file_name   TEXT NOT NULL,            -- the workflow file's name in the archive
                 signature   TEXT NOT NULL,            -- sha256 of the source and uploaded files
                 create_time INTEGER NOT NULL,
                 UNIQUE (workflow_id, signature)
@@ -98,8 +99,12 @@ MIGRATIONS.append(
                 begin_time            INTEGER,
                 end_time              INTEGER,
                 pid                   INTEGER,
+                pid_start             TEXT,           -- the process's start time: no pid reuse
                 heartbeat_time        INTEGER,
-                reason                TEXT,           -- why it started/stopped: event and rule
+                retry_time            INTEGER,        -- when a RETRYING execution is re-queued
+                log_path              TEXT,
+                reason                TEXT,           -- why it started: event, rule or timer
+                stop_reason           TEXT,           -- why it stopped, when it was stopped
                 UNIQUE (workflow_execution_id, task_name, sequence_number)
             );
             CREATE INDEX task_execution_status ON task_execution(status);

@@ -8,7 +8,6 @@ import json
 from typing import Any, Dict, List, Optional, Tuple
 
 from aiflow_lite.errors import NotFound
-from aiflow_lite.events import now_ms
 from aiflow_lite.meta import TaskExecutionMeta, WorkflowExecutionMeta
 from aiflow_lite.sqlite import Database
 from aiflow_lite.status import TASK_ACTIVE, TaskStatus, WorkflowStatus
@@ -20,7 +19,8 @@ _EXECUTION = (
 )
 _TASK = (
     "SELECT id, workflow_execution_id, task_name, sequence_number, execution_type, status, "
-    "try_number, begin_time, end_time, pid, heartbeat_time, reason FROM task_execution"
+    "try_number, begin_time, end_time, pid, heartbeat_time, reason, stop_reason, log_path "
+    "FROM task_execution"
 )
 _ACTIVE = tuple(s.value for s in TASK_ACTIVE)
 
@@ -127,27 +127,59 @@ class ExecutionStore:
             f"SELECT count(*) FROM task_execution WHERE status IN ({marks})", _ACTIVE))
 
     def set_task_status(self, task_execution_id: int, status: TaskStatus, now: int,
-                        reason: Optional[str] = None) -> None:
+                        stop_reason: Optional[str] = None) -> None:
         finished = status in (TaskStatus.SUCCESS, TaskStatus.FAILED, TaskStatus.STOPPED)
         self.db.execute(
             "UPDATE task_execution SET status = ?, end_time = CASE WHEN ? THEN ? ELSE end_time "
-            "END, reason = coalesce(?, reason) WHERE id = ?",
-            (status.value, finished, now, reason, task_execution_id),
+            "END, stop_reason = coalesce(?, stop_reason) WHERE id = ?",
+            (status.value, finished, now, stop_reason, task_execution_id),
         )
 
-    def requeue_for_retry(self, task_execution_id: int, now: int) -> None:
+    def set_retrying(self, task_execution_id: int, retry_time: int) -> None:
         self.db.execute(
-            "UPDATE task_execution SET status = ?, try_number = try_number + 1, pid = NULL, "
-            "heartbeat_time = NULL, begin_time = ? WHERE id = ?",
-            (TaskStatus.QUEUED.value, now, task_execution_id))
+            "UPDATE task_execution SET status = ?, retry_time = ?, pid = NULL, pid_start = NULL "
+            "WHERE id = ?", (TaskStatus.RETRYING.value, retry_time, task_execution_id))
 
-    def claim(self, task_execution_id: int, pid: int, now: int) -> bool:
+    def due_retries(self, now: int) -> List[TaskExecutionMeta]:
+        return [TaskExecutionMeta(*r) for r in self.db.rows(
+            f"{_TASK} WHERE status = ? AND retry_time <= ? ORDER BY id",
+            (TaskStatus.RETRYING.value, now))]
+
+    def requeue_for_retry(self, task_execution_id: int) -> None:
+        self.db.execute(
+            "UPDATE task_execution SET status = ?, try_number = try_number + 1, "
+            "heartbeat_time = NULL, retry_time = NULL WHERE id = ?",
+            (TaskStatus.QUEUED.value, task_execution_id))
+
+    def claim(self, task_execution_id: int, pid: int, pid_start: str, now: int) -> bool:
         """A worker takes its QUEUED execution: true for exactly one claimant."""
         self.db.execute(
-            "UPDATE task_execution SET status = ?, pid = ?, heartbeat_time = ? "
+            "UPDATE task_execution SET status = ?, pid = ?, pid_start = ?, heartbeat_time = ? "
             "WHERE id = ? AND status = ?",
-            (TaskStatus.RUNNING.value, pid, now, task_execution_id, TaskStatus.QUEUED.value))
+            (TaskStatus.RUNNING.value, pid, pid_start, now, task_execution_id,
+             TaskStatus.QUEUED.value))
         return self.db.changes == 1
+
+    def process_of(self, task_execution_id: int) -> Tuple[Optional[int], Optional[str]]:
+        row = self.db.one("SELECT pid, pid_start FROM task_execution WHERE id = ?",
+                          (task_execution_id,))
+        return (row[0], row[1]) if row else (None, None)
+
+    def set_log_path(self, task_execution_id: int, path: str) -> None:
+        self.db.execute("UPDATE task_execution SET log_path = ? WHERE id = ?",
+                        (path, task_execution_id))
+
+    def log_path(self, task_execution_id: int) -> Optional[str]:
+        return self.db.scalar("SELECT log_path FROM task_execution WHERE id = ?",
+                              (task_execution_id,))
+
+    def snapshot_file(self, snapshot_id: int) -> Tuple[str, str]:
+        """(blob uri, workflow file name) of a snapshot."""
+        row = self.db.one("SELECT uri, file_name FROM workflow_snapshot WHERE id = ?",
+                          (snapshot_id,))
+        if row is None:
+            raise NotFound(f"no workflow snapshot with id {snapshot_id}")
+        return row[0], row[1]
 
     def heartbeat(self, task_execution_id: int, pid: int, now: int) -> bool:
         self.db.execute("UPDATE task_execution SET heartbeat_time = ? WHERE id = ? AND pid = ?",
@@ -198,5 +230,6 @@ class ExecutionStore:
             (execution_id, task_name, rule_index, name, json.dumps(value)))
 
 
-def now() -> int:
-    return now_ms()
+    def next_retry_time(self) -> Optional[int]:
+        return self.db.scalar("SELECT min(retry_time) FROM task_execution WHERE status = ?",
+                              (TaskStatus.RETRYING.value,))

@@ -148,14 +148,16 @@ class MetadataStore:
     # -- snapshots ----------------------------------------------------------------------------
 
     def add_snapshot(self, workflow_id: int, content: str, pickled: bytes,
-                     structure: Dict[str, Any], uri: str, signature: str) -> WorkflowSnapshotMeta:
+                     structure: Dict[str, Any], uri: str, file_name: str,
+                     signature: str) -> WorkflowSnapshotMeta:
         """Record a snapshot unless this workflow already has one with the same signature."""
         with self.db.transaction():
             self.db.execute(
                 "INSERT INTO workflow_snapshot (workflow_id, content, workflow, structure, uri, "
-                "signature, create_time) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "file_name, signature, create_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (workflow_id, signature) DO NOTHING",
-                (workflow_id, content, pickled, json.dumps(structure), uri, signature, now_ms()),
+                (workflow_id, content, pickled, json.dumps(structure), uri, file_name, signature,
+                 now_ms()),
             )
             row = self.db.one(f"SELECT {_SNAPSHOT_COLUMNS} FROM workflow_snapshot "
                               "WHERE workflow_id = ? AND signature = ?", (workflow_id, signature))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import List, Optional
 
 from aiflow_lite.errors import InvalidInput
@@ -39,7 +40,7 @@ def upload_workflows(workflow_file_path: str,
                 workflow_id = store.put_workflow(workflow.namespace, workflow.name,
                                                  loaded.source, pickled[workflow.name], structure)
                 store.add_snapshot(workflow_id, loaded.source, pickled[workflow.name], structure,
-                                   uri, signature)
+                                   uri, os.path.basename(loaded.path), signature)
                 metas.append(store.get_workflow(workflow.name, workflow.namespace))
         return metas
 

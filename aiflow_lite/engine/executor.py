@@ -1,0 +1,186 @@
+"""The local executor: starts a worker process per task execution, stops them, and reports the
+ones that die without reporting. The parent owns the truth about its children (STYLE §7).
+
+Workers run in their own process group (STOP reaches every child: SIGTERM, then SIGKILL after
+a grace period) and outlive a scheduler crash; a restarted executor adopts the ones still
+running (pid and process start time must both match) and reports the rest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from typing import Dict, List, Optional
+
+from aiflow_lite.config import Settings
+from aiflow_lite.engine.executions import ExecutionStore
+from aiflow_lite.engine.worker import process_start_time
+from aiflow_lite.events import InternalKey
+from aiflow_lite.meta import TaskExecutionMeta
+from aiflow_lite.ns.event_log import EventLog
+from aiflow_lite.status import TaskStatus
+
+STOP_GRACE_S = 5.0
+SENDER = "executor"
+
+
+@dataclass
+class _Worker:
+    task_execution_id: int
+    try_number: int
+    pid: int
+    process: Optional[subprocess.Popen]  # None for an adopted worker (not our child)
+    pid_start: Optional[str] = None
+    kill_at: Optional[float] = None
+
+
+class LocalExecutor:
+    def __init__(self, settings: Settings, store: ExecutionStore, events: EventLog) -> None:
+        self.settings = settings
+        self.store = store
+        self.events = events
+        self.parallelism = max(1, int(settings.values.get("local_executor_parallelism", 10)))
+        self.workers: Dict[int, _Worker] = {}
+
+    # -- launching ----------------------------------------------------------------------------
+
+    def launch_queued(self) -> List[int]:
+        """Start workers for QUEUED executions, oldest first, up to the parallelism; the rest
+        wait QUEUED. Returns the ids started."""
+        started = []
+        for meta in self.store.task_executions_in((TaskStatus.QUEUED.value,)):
+            if len(self.workers) >= self.parallelism:
+                break
+            if meta.id in self.workers or self._sibling_stopping(meta):
+                continue
+            self._spawn(meta)
+            started.append(meta.id)
+        return started
+
+    def _sibling_stopping(self, meta: TaskExecutionMeta) -> bool:
+        """A RESTART queues the new execution while the old one stops: wait for it."""
+        return any(w.task_execution_id != meta.id and self._is_same_task(w, meta)
+                   for w in self.workers.values())
+
+    def _is_same_task(self, worker: _Worker, meta: TaskExecutionMeta) -> bool:
+        other = self.store.get_task_execution(worker.task_execution_id)
+        return (other is not None and other.status == TaskStatus.STOPPING.value
+                and other.workflow_execution_id == meta.workflow_execution_id
+                and other.task_name == meta.task_name)
+
+    def _spawn(self, meta: TaskExecutionMeta) -> None:
+        execution = self.store.get_execution(meta.workflow_execution_id)
+        log_path = os.path.join(
+            str(self.settings.values.get("log_dir") or os.path.join(self.settings.home, "logs")),
+            execution.namespace, execution.workflow_name, str(execution.id),
+            f"{meta.task_name}-{meta.sequence_number}.log")
+        os.makedirs(os.path.dirname(log_path), exist_ok=True)
+        env = {**os.environ, "AIFLOW_HOME": self.settings.home}
+        env.pop("NOTIFICATION_HOME", None)
+        with open(log_path, "ab") as log_file:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "aiflow_lite.engine.worker", str(meta.id)],
+                stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT, env=env,
+                start_new_session=True, close_fds=True,
+            )
+        with self.store.db.transaction():
+            self.store.set_log_path(meta.id, log_path)
+        self.workers[meta.id] = _Worker(meta.id, meta.try_number, process.pid, process)
+
+    # -- stopping -----------------------------------------------------------------------------
+
+    def stop(self, task_execution_id: int) -> None:
+        """SIGTERM the worker's process group now, SIGKILL it after the grace period."""
+        worker = self.workers.get(task_execution_id)
+        if worker is None:
+            return  # not started by us (yet): a late claim fails, nothing runs
+        self._signal(worker, signal.SIGTERM)
+        worker.kill_at = time.monotonic() + STOP_GRACE_S
+
+    def _signal(self, worker: _Worker, signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(worker.pid, signum)
+
+    # -- watching -----------------------------------------------------------------------------
+
+    def reap(self) -> int:
+        """Forget finished workers; report any that ended without reporting. Returns how many
+        workers ended."""
+        ended = 0
+        for worker in list(self.workers.values()):
+            if worker.kill_at is not None and time.monotonic() >= worker.kill_at:
+                self._signal(worker, signal.SIGKILL)
+                worker.kill_at = None
+            code = self._exit_code(worker)
+            if code is None:
+                continue
+            ended += 1
+            del self.workers[worker.task_execution_id]
+            self._report_if_silent(worker, code)
+        return ended
+
+    def _exit_code(self, worker: _Worker) -> Optional[int]:
+        if worker.process is not None:
+            return worker.process.poll()
+        alive = process_start_time(worker.pid) == worker.pid_start and worker.pid_start
+        return None if alive else -1
+
+    def _report_if_silent(self, worker: _Worker, code: int) -> None:
+        """Its own report, if any, is already in the log before this one (it reports, then
+        exits), so the scheduler keeps the first: this only counts when there was none."""
+        meta = self.store.get_task_execution(worker.task_execution_id)
+        if meta is None or meta.status not in (TaskStatus.RUNNING.value,
+                                               TaskStatus.STOPPING.value,
+                                               TaskStatus.QUEUED.value):
+            return
+        if meta.status == TaskStatus.QUEUED.value and code == 0:
+            return  # it found nothing to claim
+        how = f"signal {-code}" if code < 0 else f"exit code {code}"
+        status = (TaskStatus.STOPPED if meta.status == TaskStatus.STOPPING.value
+                  else TaskStatus.FAILED)
+        self.report(worker.task_execution_id, worker.try_number, status,
+                    f"the worker ended ({how}) without reporting a result")
+
+    def report(self, task_execution_id: int, try_number: int, status: TaskStatus,
+               message: str) -> None:
+        meta = self.store.get_task_execution(task_execution_id)
+        execution = self.store.get_execution(meta.workflow_execution_id)
+        self.events.append(InternalKey.TASK_RESULT.value, status.value, execution.namespace,
+                           SENDER, {"task_execution_id": task_execution_id,
+                                    "try_number": try_number, "message": message},
+                           internal=True)
+
+    # -- after a restart ----------------------------------------------------------------------
+
+    def recover(self, heartbeat_timeout_s: float) -> None:
+        """Adopt the workers of a previous scheduler that still run; report the dead ones.
+        QUEUED executions need nothing: `launch_queued` starts them (a duplicate loses the
+        claim)."""
+        for meta in self.store.task_executions_in((TaskStatus.RUNNING.value,
+                                                   TaskStatus.STOPPING.value)):
+            pid, pid_start = self.store.process_of(meta.id)
+            if pid and pid_start and process_start_time(pid) == pid_start:
+                worker = _Worker(meta.id, meta.try_number, pid, None, pid_start)
+                self.workers[meta.id] = worker
+                if meta.status == TaskStatus.STOPPING.value:
+                    self.stop(meta.id)
+                continue
+            self.report(meta.id, meta.try_number,
+                        TaskStatus.STOPPED if meta.status == TaskStatus.STOPPING.value
+                        else TaskStatus.FAILED,
+                        "its worker was gone when the scheduler restarted")
+
+    def active(self) -> int:
+        return len(self.workers)
+
+    def shutdown(self) -> None:
+        """Leave workers running: they report through the log, and a restarted scheduler
+        adopts them. Only our own zombie children are collected."""
+        for worker in self.workers.values():
+            if worker.process is not None:
+                worker.process.poll()

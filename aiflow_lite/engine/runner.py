@@ -1,0 +1,143 @@
+"""The scheduler process: one per home (an exclusive lock, not hope), looping `step(now)` and the
+executor, sleeping on the event log's wake-up socket between steps.
+
+`python -m aiflow_lite.engine.runner` runs it in the foreground; `aiflow server start [-d]`
+wraps this. SIGTERM/SIGINT stop it cleanly; running workers are left to finish and report
+(a restarted scheduler adopts them).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import signal
+import sys
+import threading
+from typing import Callable, Optional
+
+from aiflow_lite.config import Settings, load_aiflow_settings
+from aiflow_lite.engine.executions import ExecutionStore
+from aiflow_lite.engine.executor import LocalExecutor
+from aiflow_lite.engine.scheduler import BATCH, Scheduler
+from aiflow_lite.errors import AiflowError
+from aiflow_lite.events import now_ms
+from aiflow_lite.home import open_database
+from aiflow_lite.ns.event_log import EventLog
+from aiflow_lite.ns.wakeup import WakeSocket, wake_dir_for
+
+log = logging.getLogger(__name__)
+
+LOCK_FILE = "scheduler.lock"
+IDLE_POLL_S = 1.0
+BUSY_POLL_S = 0.1  # while workers run: how soon an unreported death is noticed
+
+
+def lock_path(settings: Settings) -> str:
+    return os.path.join(settings.home, LOCK_FILE)
+
+
+def running_scheduler_pid(settings: Settings) -> Optional[int]:
+    """The pid of the scheduler holding this home's lock, or None when none runs."""
+    path = lock_path(settings)
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            text = os.pread(fd, 32, 0).decode(errors="replace").strip()
+            return int(text) if text.isdigit() else -1
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
+class SchedulerService:
+    """The scheduler, its executor and its wake-up socket, bound to one home."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        os.makedirs(settings.home, exist_ok=True)
+        self._lock_fd = os.open(lock_path(settings), os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self._lock_fd)
+            pid = running_scheduler_pid(settings)
+            raise AiflowError(f"a scheduler already runs for {settings.home} (pid {pid}); "
+                              "stop it with `aiflow server stop`") from None
+        os.ftruncate(self._lock_fd, 0)
+        os.pwrite(self._lock_fd, str(os.getpid()).encode(), 0)
+        self.db = open_database(settings)
+        self.wake = WakeSocket(wake_dir_for(settings.db_path))  # before the first read
+        self.scheduler = Scheduler(self.db)
+        self.executor = LocalExecutor(settings, ExecutionStore(self.db), EventLog(self.db))
+        self.stopping = threading.Event()
+        timeout = float(settings.values.get("task_heartbeat_timeout", 60))
+        self.executor.recover(timeout)
+
+    def step(self, now: Optional[int] = None) -> int:
+        """One round: schedule, stop, reap, launch. Returns the number of events applied."""
+        result = self.scheduler.step(now_ms() if now is None else now)
+        for task_execution_id in result.to_stop:
+            self.executor.stop(task_execution_id)
+        self.executor.reap()
+        self.executor.launch_queued()
+        return result.events
+
+    def run(self, until: Optional[Callable[[], bool]] = None) -> None:
+        """Loop until stopped (or `until()` is true); sleep on wake-ups when idle."""
+        while not self.stopping.is_set():
+            applied = self.step()
+            if until is not None and until():
+                break
+            if applied >= BATCH:
+                continue  # more events are waiting
+            self.wake.wait(self._sleep_time())
+
+    def _sleep_time(self) -> float:
+        limit = BUSY_POLL_S if self.executor.active() else IDLE_POLL_S
+        due = [t for t in (self.scheduler.executions.next_timer_time(),
+                           self.scheduler.schedules.next_schedule_time(),
+                           self.scheduler.executions.next_retry_time()) if t is not None]
+        if due:
+            limit = min(limit, max(0.0, (min(due) - now_ms()) / 1000))
+        return limit
+
+    def close(self) -> None:
+        self.executor.shutdown()
+        self.wake.close()
+        self.db.close()
+        os.close(self._lock_fd)
+
+
+def main() -> None:
+    """Run the scheduler of AIFLOW_HOME in the foreground until SIGTERM or SIGINT."""
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        service = SchedulerService(load_aiflow_settings())
+    except AiflowError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        sys.exit(1)
+
+    def stop(signum: int, frame: object) -> None:
+        service.stopping.set()
+        service.wake.interrupt()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log.info("scheduler started for %s (pid %d)", service.settings.home, os.getpid())
+    try:
+        service.run()
+    finally:
+        service.close()
+        log.info("scheduler stopped")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,323 @@
+"""The scheduler: the one consumer that turns events into scheduling decisions.
+
+`step(now)` reads the events after its durable cursor, applies each (commands, task results,
+rules, workflow triggers), fires due timers, and commits every resulting state change together
+with the new cursor position: one transaction, so a kill -9 at any moment loses or repeats
+nothing. Only after the commit does it launch or stop worker processes (DESIGN.md §3).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+from aiflow_lite.engine import decide
+from aiflow_lite.engine.executions import ExecutionStore
+from aiflow_lite.engine.schedules import ScheduleStore
+from aiflow_lite.events import Event, InternalKey, task_status_key
+from aiflow_lite.meta import WorkflowExecutionMeta
+from aiflow_lite.ns.event_log import EventLog
+from aiflow_lite.sqlite import Database
+from aiflow_lite.status import (
+    TASK_ACTIVE,
+    WORKFLOW_FINISHED,
+    ExecutionType,
+    TaskAction,
+    TaskStatus,
+    WorkflowStatus,
+)
+from aiflow_lite.timing import parse_periodic_expression
+
+log = logging.getLogger(__name__)
+
+CURSOR = "scheduler"
+BATCH = 500
+SENDER = "scheduler"
+
+
+@dataclass
+class StepResult:
+    events: int = 0
+    to_launch: List[int] = field(default_factory=list)
+    to_stop: List[int] = field(default_factory=list)
+
+
+class Scheduler:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.log = EventLog(db)
+        self.executions = ExecutionStore(db)
+        self.schedules = ScheduleStore(db)
+        self._workflows: Dict[int, Any] = {}  # snapshot id → unpickled Workflow
+        self._result = StepResult()
+        self._now = 0
+
+    # -- the loop step ------------------------------------------------------------------------
+
+    def step(self, now: int) -> StepResult:
+        """Apply a batch of events and the timers due at `now`, in one transaction. The caller
+        launches `to_launch` and stops `to_stop` after this returns (after the commit)."""
+        self._result = StepResult()
+        self._now = now
+        cursor = self.log.cursor(CURSOR)
+        if cursor is None:
+            cursor = self.log.create_cursor(CURSOR, 0)
+        events = self.log.read_after(cursor, limit=BATCH)
+        with self.db.transaction():
+            for event in events:
+                self._apply(event)
+            self._fire_timers()
+            self._fire_schedules()
+            self._requeue_retries()
+            if events:
+                self.log.advance_cursor(CURSOR, events[-1].offset)
+        self._result.events = len(events)
+        return self._result
+
+    def lag(self) -> int:
+        """How many offsets the scheduler is behind the log's end."""
+        return self.log.latest_offset() - (self.log.cursor(CURSOR) or 0)
+
+    # -- events -------------------------------------------------------------------------------
+
+    def _apply(self, event: Event) -> None:
+        if event.key == InternalKey.COMMAND.value:
+            self._command(event)
+        elif event.key == InternalKey.TASK_RESULT.value:
+            self._task_result(event)
+        else:
+            self._rules(event)
+            if not event.key.startswith(InternalKey.TASK_STATUS.value):
+                self._triggers(event)
+
+    def _targets(self, event: Event) -> List[WorkflowExecutionMeta]:
+        """Events sent from a task affect only its execution; others every running execution
+        of their namespace."""
+        execution_id = _context(event).get("workflow_execution_id")
+        if execution_id is not None:
+            meta = self.executions.get_execution(int(execution_id))
+            return [meta] if meta and meta.status == WorkflowStatus.RUNNING.value else []
+        if event.namespace is None:
+            return []
+        return self.executions.running_executions(event.namespace)
+
+    def _rules(self, event: Event) -> None:
+        for execution in self._targets(event):
+            workflow = self._workflow(execution.snapshot_id)
+            if not any(event.key in rule.condition.expect_event_keys
+                       for rules in workflow.rules.values() for rule in rules):
+                continue
+            latest = self._latest(execution.id)
+            statuses = {name: item.status for name, item in latest.items()}
+            decisions, updates = decide.evaluate_rules(
+                workflow.rules, statuses, self.executions.rule_states(execution.id), event)
+            for (task, index, name), value in updates.items():
+                self.executions.put_rule_state(execution.id, task, index, name, value)
+            if decisions and not self.executions.workflow_enabled(execution.workflow_id):
+                continue  # a disabled workflow schedules nothing new
+            for decision in decisions:
+                self._act(execution, decision.task_name, decision.action, decision.reason,
+                          ExecutionType.EVENT)
+
+    def _triggers(self, event: Event) -> None:
+        if event.namespace is None:
+            return
+        for trigger, rule in self.schedules.active_triggers(event.namespace, event.key):
+            try:
+                fired = rule.trigger(event, decide.RuleContext({}, {}, "", 0))
+            except Exception:
+                log.exception("workflow trigger %d raised on event %s", trigger.id, event.offset)
+                continue
+            if fired:
+                self.start_new_execution(trigger.workflow_id, ExecutionType.EVENT,
+                                         f"trigger {trigger.id} fired by event {event.key!r} "
+                                         f"at offset {event.offset}")
+
+    # -- commands -----------------------------------------------------------------------------
+
+    def _command(self, event: Event) -> None:
+        args = _context(event)
+        execution = self.executions.get_execution(int(args.get("workflow_execution_id", 0)))
+        if execution is None:
+            return  # deleted since: nothing to do
+        why = f"command {event.value} (offset {event.offset})"
+        if event.value == "start_execution" and execution.status == WorkflowStatus.INIT.value:
+            self._start_execution(execution, why)
+        elif event.value == "stop_execution" and execution.status not in _FINISHED:
+            self._stop_execution(execution, why)
+        elif event.value in ("start_task", "stop_task", "restart_task") and \
+                execution.status == WorkflowStatus.RUNNING.value:
+            action = {"start_task": TaskAction.START, "stop_task": TaskAction.STOP,
+                      "restart_task": TaskAction.RESTART}[event.value]
+            workflow = self._workflow(execution.snapshot_id)
+            if args.get("task_name") in workflow.tasks:
+                self._act(execution, args["task_name"], action, why, ExecutionType.MANUAL)
+
+    def start_new_execution(self, workflow_id: int, execution_type: ExecutionType,
+                            reason: str) -> Optional[int]:
+        """Create and start an execution of the workflow's latest snapshot (schedules and
+        triggers); nothing for a disabled workflow."""
+        if not self.executions.workflow_enabled(workflow_id):
+            return None
+        snapshot_id = self.schedules.latest_snapshot(workflow_id)
+        execution_id = self.executions.create_execution(workflow_id, snapshot_id,
+                                                        execution_type.value, reason)
+        self._start_execution(self.executions.get_execution(execution_id), reason)
+        return execution_id
+
+    def _start_execution(self, execution: WorkflowExecutionMeta, why: str) -> None:
+        self.executions.set_execution_status(execution.id, WorkflowStatus.RUNNING, self._now)
+        if not self.executions.workflow_enabled(execution.workflow_id):
+            return
+        workflow = self._workflow(execution.snapshot_id)
+        for name in workflow.starting_tasks():
+            self._act(execution, name, TaskAction.START, f"the execution started ({why})",
+                      ExecutionType(execution.execution_type))
+        for name, task in workflow.tasks.items():
+            if task.periodic_expression:
+                expression = parse_periodic_expression(task.periodic_expression)
+                self.executions.put_timer(execution.id, name, expression.text, self._now,
+                                          expression.next_fire(self._now, self._now))
+        self._update_execution(execution.id)
+
+    def _stop_execution(self, execution: WorkflowExecutionMeta, why: str) -> None:
+        for latest in self._latest(execution.id).values():
+            if latest.status in TASK_ACTIVE:
+                self._stop_task(execution, latest, f"the execution was stopped ({why})")
+        self.executions.delete_timers(execution.id)
+        self.executions.set_execution_status(execution.id, WorkflowStatus.STOPPED, self._now)
+
+    # -- task actions -------------------------------------------------------------------------
+
+    def _act(self, execution: WorkflowExecutionMeta, task_name: str, action: TaskAction,
+             reason: str, execution_type: ExecutionType) -> None:
+        latest = self._latest(execution.id).get(task_name)
+        stop, start = decide.plan(action, latest)
+        if stop:
+            self._stop_task(execution, latest, reason)
+        if start:
+            created = self.executions.create_task_execution(
+                execution.id, task_name, execution_type.value, reason, self._now)
+            self._announce(execution, task_name, created.id, TaskStatus.QUEUED)
+            self._result.to_launch.append(created.id)
+
+    def _stop_task(self, execution: WorkflowExecutionMeta, latest: decide.Latest,
+                   reason: str) -> None:
+        if latest.status == TaskStatus.RUNNING:
+            self.executions.set_task_status(latest.id, TaskStatus.STOPPING, self._now, reason)
+            self._result.to_stop.append(latest.id)
+            new = TaskStatus.STOPPING
+        else:  # QUEUED or RETRYING: no process holds it yet (a late claim will fail)
+            self.executions.set_task_status(latest.id, TaskStatus.STOPPED, self._now, reason)
+            new = TaskStatus.STOPPED
+        meta = self.executions.get_task_execution(latest.id)
+        self._announce(execution, meta.task_name, latest.id, new)
+
+    def _task_result(self, event: Event) -> None:
+        args = _context(event)
+        meta = self.executions.get_task_execution(int(args.get("task_execution_id", 0)))
+        if meta is None or meta.status not in (TaskStatus.RUNNING.value,
+                                               TaskStatus.STOPPING.value):
+            return  # a late or repeated report: the first one won
+        if int(args.get("try_number", meta.try_number)) != meta.try_number:
+            return
+        execution = self.executions.get_execution(meta.workflow_execution_id)
+        reported = TaskStatus(event.value)
+        task = self._workflow(execution.snapshot_id).tasks.get(meta.task_name)
+        message = args.get("message")
+        if meta.status == TaskStatus.STOPPING.value:
+            final = TaskStatus.STOPPED
+        elif (reported == TaskStatus.FAILED and task is not None
+              and meta.try_number <= task.max_retries
+              and execution.status == WorkflowStatus.RUNNING.value):
+            self.executions.set_retrying(meta.id, self._now + int(task.retry_delay * 1000))
+            self._announce(execution, meta.task_name, meta.id, TaskStatus.RETRYING, message)
+            return
+        else:
+            final = reported
+        # A stop keeps the reason it was stopped for; a failure records what failed.
+        self.executions.set_task_status(meta.id, final, self._now,
+                                        message if final == TaskStatus.FAILED else None)
+        self._announce(execution, meta.task_name, meta.id, final, message)
+        self._update_execution(execution.id)
+
+    def _announce(self, execution: WorkflowExecutionMeta, task_name: str, task_execution_id: int,
+                  status: TaskStatus, message: Optional[str] = None) -> None:
+        """A status change is an event, so rules on it (start_after, ...) see it in order."""
+        context: Dict[str, Any] = {"workflow_execution_id": execution.id,
+                                   "task_execution_id": task_execution_id}
+        if message:
+            context["message"] = message[:2000]
+        self.log.append(task_status_key(task_name), status.value, execution.namespace, SENDER,
+                        context, internal=True)
+
+    def _update_execution(self, execution_id: int) -> None:
+        execution = self.executions.get_execution(execution_id)
+        if execution is None or execution.status != WorkflowStatus.RUNNING.value:
+            return
+        workflow = self._workflow(execution.snapshot_id)
+        status = decide.execution_status(list(workflow.tasks), self._latest(execution_id),
+                                         self.executions.has_timers(execution_id))
+        if status != WorkflowStatus.RUNNING:
+            self.executions.delete_timers(execution_id)
+            self.executions.set_execution_status(execution_id, status, self._now)
+
+    # -- timers -------------------------------------------------------------------------------
+
+    def _fire_timers(self) -> None:
+        for execution_id, task_name, text, anchor, due in self.executions.due_timers(self._now):
+            execution = self.executions.get_execution(execution_id)
+            expression = parse_periodic_expression(text)
+            self.executions.put_timer(execution_id, task_name, text, anchor,
+                                      expression.next_fire(self._now, anchor))
+            if self.executions.workflow_enabled(execution.workflow_id):
+                self._act(execution, task_name, TaskAction.START,
+                          f"periodic {text} due at {due}", ExecutionType.PERIODIC)
+
+    def _fire_schedules(self) -> None:
+        for schedule in self.schedules.due_schedules(self._now):
+            expression = parse_periodic_expression(schedule.expression)
+            self.schedules.set_next_fire(schedule.id,
+                                         expression.next_fire(self._now, schedule.anchor_time))
+            self.start_new_execution(schedule.workflow_id, ExecutionType.PERIODIC,
+                                     f"schedule {schedule.id} ({schedule.expression}) due at "
+                                     f"{schedule.next_fire_time}")
+
+    def _requeue_retries(self) -> None:
+        for meta in self.executions.due_retries(self._now):
+            self.executions.requeue_for_retry(meta.id)
+            execution = self.executions.get_execution(meta.workflow_execution_id)
+            self._announce(execution, meta.task_name, meta.id, TaskStatus.QUEUED)
+            self._result.to_launch.append(meta.id)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def _latest(self, execution_id: int) -> Dict[str, decide.Latest]:
+        return {name: decide.Latest(meta.id, TaskStatus(meta.status), meta.sequence_number)
+                for name, meta in self.executions.latest_task_executions(execution_id).items()}
+
+    def _workflow(self, snapshot_id: int) -> Any:
+        workflow = self._workflows.get(snapshot_id)
+        if workflow is None:
+            from aiflow_lite.loader import unpickle_workflow
+
+            workflow = unpickle_workflow(self.executions.snapshot_object(snapshot_id))
+            self._workflows[snapshot_id] = workflow
+        return workflow
+
+
+_FINISHED = {s.value for s in WORKFLOW_FINISHED}
+
+
+def _context(event: Event) -> Dict[str, Any]:
+    try:
+        return event.context_dict() if event.context else {}
+    except (ValueError, TypeError):
+        return {}
+
+
+def command_event(command: str, **args: Any) -> Event:
+    """The event that asks the scheduler to act (sent by ops, after their own commit)."""
+    return Event(InternalKey.COMMAND.value, command, None, "ops", json.dumps(args))

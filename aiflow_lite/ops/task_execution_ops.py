@@ -1,0 +1,48 @@
+"""Task executions: list, show, and start/stop a task within a running workflow execution."""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+from aiflow_lite.meta import TaskExecutionMeta
+from aiflow_lite.ops.backend import execution_store, send_command
+
+
+def get_task_execution(task_execution_id: int) -> Optional[TaskExecutionMeta]:
+    with execution_store() as (store, _, _):
+        return store.get_task_execution(task_execution_id)
+
+
+def list_task_executions(workflow_execution_id: int, limit: Optional[int] = None,
+                         offset: Optional[int] = None) -> List[TaskExecutionMeta]:
+    with execution_store() as (store, _, _):
+        store.require_execution(workflow_execution_id)
+        rows = store.list_task_executions(workflow_execution_id)
+        start = offset or 0
+        return rows[start:] if limit is None else rows[start:start + limit]
+
+
+def _task_command(command: str, workflow_execution_id: int, task_name: str) -> None:
+    from aiflow_lite.errors import InvalidInput, NotFound
+    from aiflow_lite.loader import unpickle_workflow
+
+    with execution_store() as (store, _, _):
+        execution = store.require_execution(workflow_execution_id)
+        if execution.status != "RUNNING":
+            raise InvalidInput(f"workflow execution {workflow_execution_id} is "
+                               f"{execution.status}, not RUNNING")
+        workflow = unpickle_workflow(store.snapshot_object(execution.snapshot_id))
+        if task_name not in workflow.tasks:
+            raise NotFound(f"workflow {execution.workflow_name} has no task {task_name!r}")
+        send_command(store.db, command, workflow_execution_id=workflow_execution_id,
+                     task_name=task_name)
+
+
+def start_task_execution(workflow_execution_id: int, task_name: str) -> str:
+    """Start the task (nothing if it is already running)."""
+    _task_command("start_task", workflow_execution_id, task_name)
+    return task_name
+
+
+def stop_task_execution(workflow_execution_id: int, task_name: str) -> None:
+    _task_command("stop_task", workflow_execution_id, task_name)
