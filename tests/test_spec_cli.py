@@ -16,7 +16,8 @@ from aiflow_lite.cli.notification import cli as notification_cli
 SPEC = Path(__file__).resolve().parents[2] / "shared" / "spec" / "docs.txt"
 PROGRAMS = {"aiflow": aiflow_cli, "notification": notification_cli}
 # The `aiflow` nouns implemented so far; later issues add theirs here.
-AIFLOW_GROUPS = {"config", "db", "version", "namespace", "workflow"}
+AIFLOW_GROUPS = {"config", "db", "version", "namespace", "workflow", "workflow-execution",
+                 "task-execution", "workflow-schedule", "workflow-trigger", "server"}
 _USAGE = re.compile(r"^(aiflow|notification) ((?:[a-z-]+ )*)\[-h\](.*)$")
 
 

@@ -7,8 +7,11 @@ import click
 from aiflow_lite import __version__
 from aiflow_lite.cli.config import config_group
 from aiflow_lite.cli.db import db_group
+from aiflow_lite.cli.executions import task_execution, workflow_execution
 from aiflow_lite.cli.group import RootGroup, debug_option
 from aiflow_lite.cli.namespace import namespace
+from aiflow_lite.cli.schedules import workflow_schedule, workflow_trigger
+from aiflow_lite.cli.server import server
 from aiflow_lite.cli.workflow import workflow
 
 
@@ -35,8 +38,9 @@ def version() -> None:
 
 cli.add_command(config_group("aiflow"))
 cli.add_command(db_group("aiflow"))
-cli.add_command(namespace)
-cli.add_command(workflow)
+for noun in (namespace, workflow, workflow_execution, task_execution, workflow_schedule,
+             workflow_trigger, server):
+    cli.add_command(noun)
 
 
 def main() -> None:

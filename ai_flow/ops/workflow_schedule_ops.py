@@ -1,0 +1,1 @@
+from aiflow_lite.ops.workflow_schedule_ops import *  # noqa: F403
