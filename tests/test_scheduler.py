@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import textwrap
+from typing import Optional
 
 import pytest
 
@@ -91,7 +92,7 @@ class Harness:
         self.settle()
 
     def send(self, key: str, value: str = "", namespace: str = "default",
-             execution_id: int = None) -> None:
+             execution_id: Optional[int] = None) -> None:
         context = None if execution_id is None else {"workflow_execution_id": execution_id}
         self.log.append(key, value, namespace, "test", context)
         self.settle()

@@ -1,0 +1,203 @@
+"""The scheduler as a real process (`aiflow server start -d`) running real workers: the spec's
+samples end to end, one scheduler per home, and crashes (kill -9) that lose and repeat nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import wait_for
+
+SAMPLES = Path(__file__).parent / "spec_samples"
+AIFLOW = [sys.executable, "-c", "from aiflow_lite.cli.aiflow import main; main()"]
+
+
+def aiflow(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    proc = subprocess.run([*AIFLOW, *args], capture_output=True, text=True, timeout=120)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def scheduler_pid(home: Path):
+    from aiflow_lite.config import load_aiflow_settings
+    from aiflow_lite.engine.runner import running_scheduler_pid
+
+    return running_scheduler_pid(load_aiflow_settings())
+
+
+@pytest.fixture
+def server(home):
+    """Starts the home's scheduler; always stops it (and any worker left) at the end."""
+    started = []
+
+    def start() -> int:
+        out = aiflow("server", "start", "-d").stdout
+        assert "AIFlow server started" in out
+        pid = scheduler_pid(home)
+        started.append(pid)
+        return pid
+
+    yield start
+    pid = scheduler_pid(home)
+    if pid:
+        aiflow("server", "stop", check=False)
+    _kill_workers(home)
+
+
+def _kill_workers(home: Path) -> None:
+    """Workers outlive a killed scheduler on purpose; a test must not leave any behind."""
+    from aiflow_lite.config import load_aiflow_settings
+    from aiflow_lite.engine.executions import ExecutionStore
+    from aiflow_lite.home import open_database
+
+    with open_database(load_aiflow_settings()) as db:
+        for meta in ExecutionStore(db).task_executions_in(("RUNNING", "STOPPING", "QUEUED")):
+            if meta.pid:
+                try:
+                    os.killpg(meta.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+
+
+def tasks(execution_id: int) -> dict:
+    rows = json.loads(aiflow("task-execution", "list", str(execution_id), "-o", "json").stdout)
+    return {r["task_name"]: r for r in rows}
+
+
+def wait_execution(execution_id: int, timeout: float = 60.0) -> str:
+    def finished():
+        status = json.loads(aiflow("workflow-execution", "show", str(execution_id), "-o",
+                                   "json").stdout)[0]["status"]
+        return status if status in ("SUCCESS", "FAILED", "STOPPED") else None
+
+    return wait_for(finished, timeout=timeout, interval=0.2, message=f"execution {execution_id}")
+
+
+def start_execution(name: str) -> int:
+    out = aiflow("workflow-execution", "start", name).stdout
+    return int(out.split(":")[1].split(",")[0])
+
+
+def test_quickstart_runs_as_the_spec_describes(home, server):
+    server()
+    aiflow("workflow", "upload", str(SAMPLES / "quickstart.py"))
+    execution = start_execution("quickstart_workflow")
+    assert wait_execution(execution) == "SUCCESS"
+    t = tasks(execution)
+    assert {n: r["status"] for n, r in t.items()} == dict.fromkeys(
+        ["task1", "task2", "task3", "task4"], "SUCCESS")
+    # task3 after task1 and task2; task4 on task3's event.
+    assert t["task3"]["begin_time"] >= max(t["task1"]["end_time"], t["task2"]["end_time"])
+    assert t["task4"]["begin_time"] >= t["task3"]["begin_time"] + 5000
+    assert "event 'key'" in t["task4"]["reason"]
+    log = aiflow("task-execution", "logs", str(t["task1"]["id"])).stdout
+    assert "I am the 1st task." in log
+    assert "Sending event with key: key" in aiflow("task-execution", "logs",
+                                                   str(t["task3"]["id"])).stdout
+
+
+def test_one_scheduler_per_home(home, server):
+    pid = server()
+    second = aiflow("server", "start", "-d", check=False)
+    assert second.returncode == 1 and f"pid {pid}" in second.stderr
+    assert aiflow("server", "stop").stdout.startswith("AIFlow server stopped")
+    assert scheduler_pid(home) is None
+    assert "No scheduler runs" in aiflow("server", "stop").stdout
+
+
+def test_commands_without_a_scheduler_say_how_to_start_one(home):
+    aiflow("workflow", "upload", str(SAMPLES / "events.py"))
+    proc = aiflow("workflow-execution", "start", "workflow")
+    assert "Workflow execution: 1, started." in proc.stdout
+    assert "aiflow server start -d" in proc.stderr
+
+
+def test_task_status_stop_sample(home, server, tmp_path):
+    source = (SAMPLES / "task_status_stop.py").read_text()
+    quick = tmp_path / "stop.py"  # the sample with shorter sleeps: same rules
+    quick.write_text(source.replace("sleep 10", "sleep 1").replace("sleep 20", "sleep 2"))
+    server()
+    aiflow("workflow", "upload", str(quick))
+    execution = start_execution("my_workflow")
+    assert wait_execution(execution) == "SUCCESS"
+    t = tasks(execution)
+    assert [t[n]["status"] for n in ("task_1", "task_2", "task_3")] == [
+        "SUCCESS", "SUCCESS", "STOPPED"]
+    assert t["task_3"]["end_time"] - t["task_3"]["begin_time"] < 30_000
+    assert "task_status" in t["task_3"]["stop_reason"]
+
+
+def test_event_trigger_sample_runs_its_main_block(home, server):
+    server()
+    proc = subprocess.run([sys.executable, str(SAMPLES / "event_trigger.py")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+
+    def second_ran():
+        runs = json.loads(aiflow("workflow-execution", "list", "event_trigger_workflow_2", "-o",
+                                 "json").stdout)
+        return runs and runs[0]["status"] == "SUCCESS" and runs[0]
+
+    run = wait_for(second_ran, timeout=60, interval=0.2, message="the triggered workflow")
+    assert run["execution_type"] == "EVENT" and "trigger_workflow" in run["reason"]
+
+
+FAN_OUT = """
+from ai_flow.model.workflow import Workflow
+from ai_flow.operators.bash import BashOperator
+with Workflow(name='fan') as w:
+    for i in range({n}):
+        BashOperator(name=f't{{i}}', bash_command=f'sleep {sleep}; echo t{{i}} >> {runs}')
+"""
+
+
+def test_kill_9_the_scheduler_during_a_fan_out_loses_and_repeats_nothing(home, server,
+                                                                        tmp_path):
+    runs = tmp_path / "runs.txt"
+    wf = tmp_path / "fan.py"
+    wf.write_text(FAN_OUT.format(n=30, sleep=0.3, runs=runs))
+    (home).mkdir(exist_ok=True)
+    (home / "aiflow_server.yaml").write_text("local_executor_parallelism: 4\n")
+    aiflow("workflow", "upload", str(wf))
+    execution = start_execution("fan")
+    for kill_after in (2, 9, 17, 25):
+        pid = server()
+        wait_for(lambda n=kill_after: runs.exists() and len(runs.read_text().split()) >= n,
+                 timeout=60, interval=0.02, message=f"{kill_after} tasks run")
+        os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: scheduler_pid(home) is None, timeout=10)
+    server()
+    assert wait_execution(execution, timeout=120) == "SUCCESS"
+    ran = runs.read_text().split()
+    assert sorted(ran) == sorted(f"t{i}" for i in range(30))  # each exactly once
+    assert all(r["status"] == "SUCCESS" and r["sequence_number"] == 1
+               for r in tasks(execution).values())
+
+
+def test_running_tasks_are_adopted_after_a_scheduler_crash(home, server, tmp_path):
+    wf = tmp_path / "adopt.py"
+    wf.write_text("""
+from ai_flow.model.workflow import Workflow
+from ai_flow.operators.bash import BashOperator
+with Workflow(name='adopt') as w:
+    BashOperator(name='ok', bash_command='sleep 2')
+    BashOperator(name='bad', bash_command='sleep 2; exit 3')
+""")
+    aiflow("workflow", "upload", str(wf))
+    pid = server()
+    execution = start_execution("adopt")
+    wait_for(lambda: all(r["status"] == "RUNNING" for r in tasks(execution).values())
+             and len(tasks(execution)) == 2, timeout=30, interval=0.05)
+    os.kill(pid, signal.SIGKILL)
+    server()
+    assert wait_execution(execution) == "FAILED"
+    t = tasks(execution)
+    assert (t["ok"]["status"], t["bad"]["status"]) == ("SUCCESS", "FAILED")
+    assert "exited with code 3" in t["bad"]["stop_reason"]
