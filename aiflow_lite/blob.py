@@ -13,10 +13,11 @@ import os
 import shutil
 import stat
 import tempfile
+import threading
 import zipfile
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-from aiflow_lite.errors import AiflowError, InvalidInput
+from aiflow_lite.errors import AiflowError, HomeError, InvalidInput
 
 LEGACY_LOCAL_CLASS = "ai_flow.blob_manager.impl.local_blob_manager.LocalBlobManager"
 
@@ -49,18 +50,27 @@ class LocalBlobManager(BlobManager):
 
     def upload(self, local_file: str, name: str) -> str:
         target = _inside(self.root, name)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        if not os.path.exists(target):  # content-addressed names: same name, same bytes
-            tmp = f"{target}.{os.getpid()}.tmp"
-            shutil.copyfile(local_file, tmp)
-            os.replace(tmp, target)
+        try:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            if not os.path.exists(target):  # content-addressed names: same name, same bytes
+                tmp = f"{target}.{os.getpid()}.{threading.get_ident()}.tmp"
+                shutil.copyfile(local_file, tmp)
+                with open(tmp, "rb") as fh:
+                    os.fsync(fh.fileno())
+                os.replace(tmp, target)
+        except OSError as exc:
+            raise HomeError(f"cannot store the snapshot in {self.root}: "
+                            f"{exc.strerror or exc}") from exc
         return target
 
     def download(self, uri: str, local_dir: str) -> str:
         source = _inside(self.root, os.path.relpath(uri, self.root))
-        os.makedirs(local_dir, exist_ok=True)
         target = os.path.join(local_dir, os.path.basename(source))
-        shutil.copyfile(source, target)
+        try:
+            os.makedirs(local_dir, exist_ok=True)
+            shutil.copyfile(source, target)
+        except OSError as exc:
+            raise HomeError(f"cannot read the snapshot {uri}: {exc.strerror or exc}") from exc
         return target
 
 
@@ -89,25 +99,48 @@ def _inside(root: str, name: str) -> str:
 
 
 def _members(workflow_file: str, files: Iterable[str]) -> List[Tuple[str, str]]:
-    """(archive name, local path) of every file to pack, checked for clashes and existence."""
+    """(archive name, local path) of every file to pack. Refused: a missing path, two entries
+    with one name, a link to a directory, anything that is not a regular file."""
     members: Dict[str, str] = {}
+    tops: Dict[str, str] = {}
     for path in [workflow_file, *files]:
         path = os.path.abspath(os.path.expanduser(path))
         base = os.path.basename(path.rstrip(os.sep))
+        _check_name(base)
         if not os.path.exists(path):
             raise InvalidInput(f"cannot upload {path}: no such file or directory")
-        if os.path.isdir(path):
-            for folder, dirs, names in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-                for name in sorted(names):
-                    local = os.path.join(folder, name)
-                    arcname = os.path.join(base, os.path.relpath(local, path))
-                    members[arcname] = local
-        else:
-            if base in members:
-                raise InvalidInput(f"two uploaded files are both named {base!r}; rename one")
-            members[base] = path
+        if base in tops:
+            raise InvalidInput(f"{tops[base]} and {path} would both be uploaded as {base!r}; "
+                               "rename one")
+        tops[base] = path
+        if not os.path.isdir(path):
+            members[base] = _regular(path)
+            continue
+        for folder, dirs, names in os.walk(path):
+            for d in dirs:
+                if os.path.islink(os.path.join(folder, d)):
+                    raise InvalidInput(f"{os.path.join(folder, d)} is a link to a directory; "
+                                       "upload its target with -f instead")
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            for name in sorted(names):
+                local = os.path.join(folder, name)
+                arcname = os.path.join(base, os.path.relpath(local, path))
+                _check_name(arcname)
+                members[arcname] = _regular(local)
     return sorted(members.items())
+
+
+def _regular(path: str) -> str:
+    if not os.path.isfile(path):  # a FIFO would block the upload forever, a socket fail it
+        raise InvalidInput(f"cannot upload {path}: not a regular file")
+    return path
+
+
+def _check_name(name: str) -> None:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(f"cannot upload {name!r}: its name is not valid UTF-8") from None
 
 
 def pack_snapshot(workflow_file: str, files: Iterable[str], out_dir: str) -> Tuple[str, str]:
@@ -119,13 +152,16 @@ def pack_snapshot(workflow_file: str, files: Iterable[str], out_dir: str) -> Tup
     try:
         with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
             for arcname, local in members:
-                with open(local, "rb") as fh:
-                    data = fh.read()
-                digest.update(arcname.encode() + b"\0" + hashlib.sha256(data).digest())
+                mode = os.stat(local).st_mode & 0o777
                 info = zipfile.ZipInfo(arcname, date_time=(1980, 1, 1, 0, 0, 0))
-                info.external_attr = (os.stat(local).st_mode & 0o777 | stat.S_IFREG) << 16
+                info.external_attr = (mode | stat.S_IFREG) << 16
                 info.compress_type = zipfile.ZIP_DEFLATED
-                zf.writestr(info, data)
+                content = hashlib.sha256()
+                with open(local, "rb") as src, zf.open(info, "w") as dst:  # streamed: big data
+                    for block in iter(lambda src=src: src.read(1 << 20), b""):
+                        content.update(block)
+                        dst.write(block)
+                digest.update(f"{arcname}\0{mode:o}\0".encode() + content.digest())
     except OSError as exc:
         raise AiflowError(f"cannot pack the snapshot: {exc}") from exc
     return archive, digest.hexdigest()

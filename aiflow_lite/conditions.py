@@ -85,21 +85,41 @@ class TaskStatusCondition(Condition):
 
 
 class MeetAllCondition(Condition):
-    """Met when all of its conditions are met by the current event."""
+    """Met once each of its conditions has been met, by events that may come at different
+    times (which ones were met is kept in the rule's state); then it starts over."""
 
     def __init__(self, conditions: List[Condition]) -> None:
-        self.conditions = list(conditions)
+        self.conditions = [_check_condition(c) for c in conditions]
+        if not self.conditions:
+            raise InvalidInput(f"{type(self).__name__} needs at least one condition")
         super().__init__(sorted({k for c in self.conditions for k in c.expect_event_keys}))
 
     def is_met(self, event: Event, context: Context) -> bool:
-        return all(c.is_met(event, context) for c in self.conditions)
+        from aiflow_lite.state import ValueStateDescriptor
+
+        state = context.get_state(ValueStateDescriptor("__met_conditions"))
+        met = set(state.value() or [])
+        for index, condition in enumerate(self.conditions):
+            if event.key in condition.expect_event_keys and condition.is_met(event, context):
+                met.add(index)
+        if len(met) == len(self.conditions):
+            state.update([])
+            return True
+        state.update(sorted(met))
+        return False
 
     def describe(self) -> Dict[str, Any]:
         return {"type": "all", "conditions": [c.describe() for c in self.conditions]}
 
 
-class MeetAnyCondition(MeetAllCondition):
-    """Met when any of its conditions whose keys include the event's key is met."""
+class MeetAnyCondition(Condition):
+    """Met when any of its conditions that expects the event's key is met by it."""
+
+    def __init__(self, conditions: List[Condition]) -> None:
+        self.conditions = [_check_condition(c) for c in conditions]
+        if not self.conditions:
+            raise InvalidInput(f"{type(self).__name__} needs at least one condition")
+        super().__init__(sorted({k for c in self.conditions for k in c.expect_event_keys}))
 
     def is_met(self, event: Event, context: Context) -> bool:
         return any(c.is_met(event, context) for c in self.conditions
@@ -112,6 +132,10 @@ class MeetAnyCondition(MeetAllCondition):
 def _check_condition(condition: Any) -> Condition:
     if not isinstance(condition, Condition):
         raise InvalidInput(f"a rule needs a Condition, got {type(condition).__name__}")
+    keys = getattr(condition, "expect_event_keys", None)
+    if not keys or not all(isinstance(k, str) and k for k in keys):
+        raise InvalidInput(f"{type(condition).__name__} has no event keys to expect: call "
+                           "super().__init__(expect_event_keys) in its __init__")
     return condition
 
 

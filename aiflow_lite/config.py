@@ -38,6 +38,7 @@ AIFLOW_DEFAULTS: dict = {
     "task_heartbeat_timeout": (60, "seconds without a heartbeat before a task is an orphan"),
     "task_heartbeat_interval": (10, "seconds between task heartbeats"),
     "local_executor_parallelism": (10, "number of tasks run at once by the local executor"),
+    "executor_worker_start": ("forkserver", "forkserver (fast: forks a warm process) or spawn"),
     "blob_manager": (
         {"blob_manager_class": "aiflow_lite.blob.LocalBlobManager",
          "blob_manager_config": {"root_directory": "{AIFLOW_HOME}/blob"}},

@@ -60,6 +60,7 @@ MIGRATIONS.append(
                 workflow    BLOB NOT NULL,            -- the cloudpickled Workflow object
                 structure   TEXT NOT NULL,            -- Workflow.describe() as JSON
                 is_enabled  INTEGER NOT NULL DEFAULT 1,
+                snapshot_id INTEGER,                  -- the current one: set by every upload
                 create_time INTEGER NOT NULL,
                 update_time INTEGER NOT NULL,
                 UNIQUE (namespace, name)

@@ -3,12 +3,14 @@ pure "next fire time" calculators: no clock is read here, the caller passes the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Optional
 
 from aiflow_lite.errors import InvalidInput
 
+_MAX_INTERVAL_MS = 100 * 366 * 86_400_000
 _HELP = ("use cron@<minute hour day month weekday>, e.g. 'cron@*/5 * * * *', or "
          "interval@<days> <hours> <minutes> <seconds>, e.g. 'interval@0 1 0 0'")
 
@@ -47,10 +49,14 @@ def parse_periodic_expression(text: str) -> PeriodicExpression:
 
         if len(body.split()) not in (5, 6) or not croniter.is_valid(body):
             raise InvalidInput(f"invalid cron expression {body!r} in {text!r}: {_HELP}")
+        try:
+            croniter(body, datetime(2000, 1, 1)).get_next(datetime)
+        except Exception:  # e.g. 'cron@0 0 31 2 *': valid syntax, but it never fires
+            raise InvalidInput(f"cron expression {body!r} never fires") from None
         return PeriodicExpression("cron", text, body)
     if kind == "interval":
         parts = body.replace(",", " ").split()
-        if len(parts) != 4 or not all(p.isdigit() for p in parts):
+        if len(parts) != 4 or not all(re.fullmatch(r"[0-9]{1,9}", p) for p in parts):
             raise InvalidInput(
                 f"invalid interval {body!r} in {text!r}: give four whole numbers, "
                 "<days> <hours> <minutes> <seconds>"
@@ -59,5 +65,7 @@ def parse_periodic_expression(text: str) -> PeriodicExpression:
         ms = (((days * 24 + hours) * 60 + minutes) * 60 + seconds) * 1000
         if ms <= 0:
             raise InvalidInput(f"invalid interval {text!r}: it must be longer than zero")
+        if ms > _MAX_INTERVAL_MS:
+            raise InvalidInput(f"invalid interval {text!r}: at most 100 years")
         return PeriodicExpression("interval", text, body, ms)
     raise InvalidInput(f"invalid periodic expression {text!r}: unknown kind {kind!r}; {_HELP}")

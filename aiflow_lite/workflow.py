@@ -11,6 +11,7 @@ workflow, a rule naming another workflow's task) raise `InvalidInput` at once, a
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Dict, List, Mapping, Optional
 
 from aiflow_lite.conditions import (
@@ -44,6 +45,14 @@ class WorkflowContextManager:
         return cls._stack[-1] if cls._stack else None
 
 
+def _creating_module() -> Optional[str]:
+    frame = sys._getframe(2)
+    while frame is not None and str(frame.f_globals.get("__name__", "")).startswith(
+            ("aiflow_lite.", "ai_flow.")):
+        frame = frame.f_back  # a subclass's __init__ in our own code: look further out
+    return None if frame is None else frame.f_globals.get("__name__")
+
+
 class Workflow:
     """A workflow: tasks (operators) and the rules that start, stop and restart them."""
 
@@ -53,6 +62,9 @@ class Workflow:
         self.config: Dict[str, Any] = dict(kwargs)
         self.tasks: Dict[str, Any] = {}
         self.rules: Dict[str, List[TaskRule]] = {}
+        #: The module whose code created it: a workflow file declares only its own workflows,
+        #: not those of the modules it imports.
+        self.module_name = _creating_module()
         if WorkflowContextManager.created is not None:
             WorkflowContextManager.created.append(self)
 
@@ -125,6 +137,7 @@ class Workflow:
 
     def describe(self) -> Dict[str, Any]:
         """A JSON-able picture of the workflow, stored at upload for `workflow show`."""
+        starting = set(self.starting_tasks())
         return {
             "name": self.name,
             "namespace": self.namespace,
@@ -133,7 +146,7 @@ class Workflow:
                     "name": name,
                     "operator": type(task).__name__,
                     **task.describe_config(),
-                    "starts_with_execution": name in self.starting_tasks(),
+                    "starts_with_execution": name in starting,
                     "rules": [rule.describe() for rule in self.rules.get(name, [])],
                 }
                 for name, task in self.tasks.items()

@@ -68,7 +68,7 @@ def test_clashing_names_and_missing_files_are_refused(tmp_path):
     (tmp_path / "wf.py").write_text("")
     (tmp_path / "a" / "x.txt").write_text("1")
     (tmp_path / "b" / "x.txt").write_text("2")
-    with pytest.raises(InvalidInput, match=r"both named 'x\.txt'"):
+    with pytest.raises(InvalidInput, match=r"both be uploaded as 'x\.txt'"):
         pack_snapshot(str(tmp_path / "wf.py"), [str(tmp_path / "a" / "x.txt"),
                                                 str(tmp_path / "b" / "x.txt")], str(tmp_path))
     with pytest.raises(InvalidInput, match="no such file"):

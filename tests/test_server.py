@@ -3,12 +3,12 @@ samples end to end, one scheduler per home, and crashes (kill -9) that lose and 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -60,10 +60,8 @@ def _kill_workers(home: Path) -> None:
     with open_database(load_aiflow_settings()) as db:
         for meta in ExecutionStore(db).task_executions_in(("RUNNING", "STOPPING", "QUEUED")):
             if meta.pid:
-                try:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(meta.pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
 
 
 def tasks(execution_id: int) -> dict:

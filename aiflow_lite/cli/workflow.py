@@ -44,8 +44,11 @@ def list_(namespace: str, output: str) -> None:
     Example: aiflow workflow list --namespace default -o json
     """
     from aiflow_lite.cli.output import emit
-    from aiflow_lite.ops import list_workflows
+    from aiflow_lite.errors import NotFound
+    from aiflow_lite.ops import get_namespace, list_workflows
 
+    if get_namespace(namespace) is None:
+        raise NotFound(f"no namespace named {namespace!r}; `aiflow namespace list` shows them")
     emit((w.to_dict() for w in list_workflows(namespace)), WORKFLOW_COLUMNS, output,
          time_columns=("create_time", "update_time"))
 
@@ -105,26 +108,31 @@ def _dump(data: Any, output: str) -> None:
 
 
 def _print_tree(meta: Any) -> None:
+    from rich.markup import escape
+    from rich.text import Text
     from rich.tree import Tree
 
     from aiflow_lite.cli.output import make_console
 
+    def plain(text: str) -> Text:  # user text is never read as markup
+        return Text(text)
+
     state = "enabled" if meta.is_enabled else "disabled"
-    tree = Tree(f"[bold]{meta.namespace}.{meta.name}[/bold] ({state}, snapshot "
-                f"{meta.snapshot_id})")
+    tree = Tree(f"[bold]{escape(meta.namespace)}.{escape(meta.name)}[/bold] ({state}, "
+                f"snapshot {meta.snapshot_id})")
     for task in meta.structure["tasks"]:
         detail = task.get("bash_command") or task.get("python_callable") or ""
-        label = f"[bold]{task['name']}[/bold] {task['operator']}" + (f": {detail}" if detail
-                                                                      else "")
+        label = Text.assemble((task["name"], "bold"), f" {task['operator']}",
+                              f": {detail}" if detail else "")
         node = tree.add(label, highlight=False)
         if task.get("periodic_expression"):
-            node.add(f"runs on {task['periodic_expression']}")
+            node.add(plain(f"runs on {task['periodic_expression']}"))
         if task.get("max_retries"):
-            node.add(f"retries {task['max_retries']}x, {task['retry_delay']:g}s apart")
+            node.add(plain(f"retries {task['max_retries']}x, {task['retry_delay']:g}s apart"))
         if task["starts_with_execution"]:
-            node.add(STARTS_WITH_EXECUTION)
+            node.add(plain(STARTS_WITH_EXECUTION))
         for rule in task["rules"]:
-            node.add(describe_rule(rule), highlight=False)
+            node.add(plain(describe_rule(rule)), highlight=False)
     make_console().print(tree)
 
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import signal
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 from aiflow_lite.config import Settings
 from aiflow_lite.engine.executions import ExecutionStore
@@ -34,9 +35,10 @@ class _Worker:
     task_execution_id: int
     try_number: int
     pid: int
-    process: Optional[subprocess.Popen]  # None for an adopted worker (not our child)
+    process: Optional[subprocess.Popen]  # our own child (spawned), else None
     pid_start: Optional[str] = None
     kill_at: Optional[float] = None
+    forked: bool = False  # a child of the fork server, which reports its exit
 
 
 class LocalExecutor:
@@ -45,7 +47,9 @@ class LocalExecutor:
         self.store = store
         self.events = events
         self.parallelism = max(1, int(settings.values.get("local_executor_parallelism", 10)))
+        self.worker_start = str(settings.values.get("executor_worker_start", "forkserver"))
         self.workers: Dict[int, _Worker] = {}
+        self._forks = ForkServerClient(self._env)
 
     # -- launching ----------------------------------------------------------------------------
 
@@ -80,17 +84,26 @@ class LocalExecutor:
             execution.namespace, execution.workflow_name, str(execution.id),
             f"{meta.task_name}-{meta.sequence_number}.log")
         os.makedirs(os.path.dirname(log_path), exist_ok=True)
-        env = {**os.environ, "AIFLOW_HOME": self.settings.home}
-        env.pop("NOTIFICATION_HOME", None)
+        with self.store.db.transaction():
+            self.store.set_log_path(meta.id, log_path)
+        if self.worker_start == "forkserver":
+            pid = self._forks.run(meta.id, log_path)
+            if pid is not None:
+                self.workers[meta.id] = _Worker(meta.id, meta.try_number, pid, None,
+                                                forked=True)
+                return
         with open(log_path, "ab") as log_file:
             process = subprocess.Popen(
                 [sys.executable, "-m", "aiflow_lite.engine.worker", str(meta.id)],
-                stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT, env=env,
-                start_new_session=True, close_fds=True,
+                stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
+                env=self._env(), start_new_session=True, close_fds=True,
             )
-        with self.store.db.transaction():
-            self.store.set_log_path(meta.id, log_path)
         self.workers[meta.id] = _Worker(meta.id, meta.try_number, process.pid, process)
+
+    def _env(self) -> Dict[str, str]:
+        env = {**os.environ, "AIFLOW_HOME": self.settings.home}
+        env.pop("NOTIFICATION_HOME", None)
+        return env
 
     # -- stopping -----------------------------------------------------------------------------
 
@@ -127,7 +140,14 @@ class LocalExecutor:
     def _exit_code(self, worker: _Worker) -> Optional[int]:
         if worker.process is not None:
             return worker.process.poll()
-        alive = process_start_time(worker.pid) == worker.pid_start and worker.pid_start
+        if worker.forked:
+            code = self._forks.exit_code(worker.pid)
+            if code is not None or self._forks.alive():
+                return code
+            # The fork server died: its children live on, watched like adopted ones.
+            worker.forked = False
+            worker.pid_start = process_start_time(worker.pid)
+        alive = worker.pid_start and process_start_time(worker.pid) == worker.pid_start
         return None if alive else -1
 
     def _report_if_silent(self, worker: _Worker, code: int) -> None:
@@ -184,3 +204,86 @@ class LocalExecutor:
         for worker in self.workers.values():
             if worker.process is not None:
                 worker.process.poll()
+        self._forks.close()
+
+
+class ForkServerClient:
+    """Talks to the fork server (started on first use, restarted if it died)."""
+
+    def __init__(self, env: Callable[[], Dict[str, str]]) -> None:
+        self._env = env
+        self._process: Optional[subprocess.Popen] = None
+        self._buffer = b""
+        self._pids: Dict[int, int] = {}  # task execution id → pid, from PID lines
+        self._exits: Dict[int, int] = {}  # pid → exit code, from EXIT lines
+
+    def alive(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def run(self, task_execution_id: int, log_path: str) -> Optional[int]:
+        """Fork a worker; its pid, or None if the fork server cannot be had."""
+        if "\n" in log_path or not self._ensure():
+            return None
+        try:
+            self._process.stdin.write(f"RUN {task_execution_id} {log_path}\n".encode())
+            self._process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            return None
+        deadline = time.monotonic() + 10.0
+        while task_execution_id not in self._pids:
+            got = self._read(max(0.0, deadline - time.monotonic()))
+            if not got and (not self.alive() or time.monotonic() > deadline):
+                return None
+        return self._pids.pop(task_execution_id)
+
+    def exit_code(self, pid: int) -> Optional[int]:
+        self._read(0.0)
+        return self._exits.pop(pid, None)
+
+    def _ensure(self) -> bool:
+        if self.alive():
+            return True
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "aiflow_lite.engine.forkserver"], stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, env=self._env(), close_fds=True)
+        except OSError:
+            self._process = None
+            return False
+        os.set_blocking(self._process.stdout.fileno(), False)
+        return True
+
+    def _read(self, timeout: float) -> bool:
+        """Read what the fork server said (waiting up to `timeout`); True if anything came."""
+        if self._process is None:
+            return False
+        out = self._process.stdout
+        ready, _, _ = select.select([out], [], [], timeout)
+        if not ready:
+            return False
+        try:
+            chunk = os.read(out.fileno(), 65536)
+        except BlockingIOError:
+            return False
+        if not chunk:
+            return False
+        self._buffer += chunk
+        while b"\n" in self._buffer:
+            line, self._buffer = self._buffer.split(b"\n", 1)
+            parts = line.decode().split()
+            if len(parts) == 3 and parts[0] == "PID":
+                self._pids[int(parts[1])] = int(parts[2])
+            elif len(parts) == 4 and parts[0] == "EXIT":
+                self._exits[int(parts[2])] = int(parts[3])
+        return True
+
+    def close(self) -> None:
+        if self._process is not None:
+            self._process.stdin.close()  # it exits; its children run on
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            self._process.stdout.close()
+            self._process = None

@@ -40,7 +40,8 @@ class ScheduleStore:
         self.db = db
 
     def latest_snapshot(self, workflow_id: int) -> int:
-        snapshot = self.db.scalar("SELECT max(id) FROM workflow_snapshot WHERE workflow_id = ?",
+        """The workflow's current snapshot: the one its last upload stored or re-selected."""
+        snapshot = self.db.scalar("SELECT snapshot_id FROM workflow WHERE id = ?",
                                   (workflow_id,))
         if snapshot is None:
             raise NotFound(f"workflow {workflow_id} has no snapshot; upload it again")

@@ -14,7 +14,7 @@ from aiflow_lite.sqlite import Database
 
 _WORKFLOW_COLUMNS = (
     "w.id, w.namespace, w.name, w.is_enabled, w.create_time, w.update_time, w.structure, "
-    "(SELECT max(s.id) FROM workflow_snapshot s WHERE s.workflow_id = w.id)"
+    "w.snapshot_id"
 )
 _SNAPSHOT_COLUMNS = "id, workflow_id, uri, signature, create_time"
 
@@ -62,13 +62,12 @@ class MetadataStore:
                             + _page(limit, offset))
         return [NamespaceMeta(r[0], load_json(r[1]), r[2]) for r in rows]
 
-    def update_namespace(self, name: str, properties: Dict[str, Any]) -> NamespaceMeta:
+    def update_namespace(self, name: str, properties: Dict[str, Any]) -> Optional[NamespaceMeta]:
+        """The updated namespace, or None when there is none of that name (as the spec)."""
         props = _properties(properties)
         with self.db.transaction():
             self.db.execute("UPDATE namespace SET properties = ? WHERE name = ?",
                             (json.dumps(props), name))
-            if not self.db.changes:
-                raise NotFound(f"no namespace named {name!r}")
         return self.get_namespace(name)
 
     def delete_namespace(self, name: str) -> None:
@@ -104,7 +103,7 @@ class MetadataStore:
                 "ON CONFLICT (namespace, name) DO UPDATE SET content = excluded.content, "
                 "workflow = excluded.workflow, structure = excluded.structure, "
                 "update_time = excluded.update_time",
-                (namespace, name, content, pickled, json.dumps(structure), now, now),
+                (namespace, name, content, pickled, json.dumps(structure, default=str), now, now),
             )
             return int(self.db.scalar("SELECT id FROM workflow WHERE namespace = ? AND name = ?",
                                       (namespace, name)))
@@ -143,6 +142,13 @@ class MetadataStore:
         """Delete the workflow with its snapshots, executions, schedules and triggers."""
         with self.db.transaction():
             meta = self.require_workflow(name, namespace)
+            running = self.db.scalar(
+                "SELECT count(*) FROM workflow_execution WHERE workflow_id = ? "
+                "AND status IN ('INIT', 'RUNNING')", (meta.id,))
+            if running:
+                raise InvalidInput(
+                    f"workflow {namespace}.{name} has {running} unfinished execution(s); stop "
+                    f"them first (`aiflow workflow-execution stop-all {name} -n {namespace}`)")
             self.db.execute("DELETE FROM workflow WHERE id = ?", (meta.id,))
 
     # -- snapshots ----------------------------------------------------------------------------
@@ -156,11 +162,15 @@ class MetadataStore:
                 "INSERT INTO workflow_snapshot (workflow_id, content, workflow, structure, uri, "
                 "file_name, signature, create_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (workflow_id, signature) DO NOTHING",
-                (workflow_id, content, pickled, json.dumps(structure), uri, file_name, signature,
-                 now_ms()),
+                (workflow_id, content, pickled, json.dumps(structure, default=str), uri,
+                 file_name, signature, now_ms()),
             )
             row = self.db.one(f"SELECT {_SNAPSHOT_COLUMNS} FROM workflow_snapshot "
                               "WHERE workflow_id = ? AND signature = ?", (workflow_id, signature))
+            # The upload's snapshot is now the current one, even when it existed before (a
+            # revert to an earlier version): executions start from it.
+            self.db.execute("UPDATE workflow SET snapshot_id = ? WHERE id = ?",
+                            (row[0], workflow_id))
         return WorkflowSnapshotMeta(*row)
 
     def get_snapshot(self, snapshot_id: int) -> Optional[WorkflowSnapshotMeta]:

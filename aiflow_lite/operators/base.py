@@ -83,7 +83,14 @@ class Operator:
 
 class AIFlowOperator(Operator):
     """Derive from this for a custom operator: implement `start`, and `await_termination` and
-    `stop` when the work outlives `start` (a job on another system, a child process)."""
+    `stop` when the work outlives `start` (a job on another system, a child process).
+    As in the spec, its first argument may be given as `task_name=` (or `name=`)."""
+
+    def __init__(self, task_name: Optional[str] = None, **kwargs: Any) -> None:
+        name = kwargs.pop("name", None) if task_name is None else task_name
+        if name is None:
+            raise InvalidInput(f"{type(self).__name__} needs a task name")
+        super().__init__(name, **kwargs)
 
     def start(self, context: Context) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must implement start(context)")

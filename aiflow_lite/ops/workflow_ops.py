@@ -20,27 +20,30 @@ def upload_workflows(workflow_file_path: str,
     from aiflow_lite.loader import load_workflow_file, pickle_workflow
 
     loaded = load_workflow_file(workflow_file_path)
-    pickled = {}
-    for workflow in loaded.workflows:
-        try:
-            pickled[workflow.name] = pickle_workflow(workflow, loaded)
-        except Exception as exc:
-            raise InvalidInput(f"cannot store workflow {workflow.name!r}: it holds something "
-                               f"that cannot be pickled ({exc})") from None
+    prepared = []  # (workflow, pickled, structure): all the slow work before any lock is held
+    try:
+        for workflow in loaded.workflows:
+            try:
+                pickled = pickle_workflow(workflow, loaded)
+            except Exception as exc:
+                raise InvalidInput(f"cannot store workflow {workflow.name!r}: it holds "
+                                   f"something that cannot be pickled ({exc})") from None
+            prepared.append((workflow, pickled, workflow.describe()))
+    finally:
+        loaded.release()
     blob = load_blob_manager(*blob_manager_settings(load_aiflow_settings()))
     with temporary_directory() as tmp, metadata_store() as store:
         archive, signature = pack_snapshot(loaded.path, artifacts or [], tmp)
-        for workflow in loaded.workflows:
+        for workflow, _, _ in prepared:
             store.require_namespace(workflow.namespace)
         uri = blob.upload(archive, f"snapshots/{signature[:2]}/{signature}.zip")
         metas = []
         with store.db.transaction():
-            for workflow in loaded.workflows:
-                structure = workflow.describe()
+            for workflow, pickled, structure in prepared:
                 workflow_id = store.put_workflow(workflow.namespace, workflow.name,
-                                                 loaded.source, pickled[workflow.name], structure)
-                store.add_snapshot(workflow_id, loaded.source, pickled[workflow.name], structure,
-                                   uri, os.path.basename(loaded.path), signature)
+                                                 loaded.source, pickled, structure)
+                store.add_snapshot(workflow_id, loaded.source, pickled, structure, uri,
+                                   os.path.basename(loaded.path), signature)
                 metas.append(store.get_workflow(workflow.name, workflow.namespace))
         return metas
 
