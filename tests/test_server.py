@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -199,3 +200,108 @@ with Workflow(name='adopt') as w:
     t = tasks(execution)
     assert (t["ok"]["status"], t["bad"]["status"]) == ("SUCCESS", "FAILED")
     assert "exited with code 3" in t["bad"]["stop_reason"]
+
+
+STREAM = """
+from ai_flow.model.action import TaskAction
+from ai_flow.model.condition import Condition
+from ai_flow.model.state import ValueStateDescriptor
+from ai_flow.model.workflow import Workflow
+from ai_flow.operators.bash import BashOperator
+
+
+class NumCondition(Condition):
+    def is_met(self, event, context):
+        state = context.get_state(ValueStateDescriptor(name='num_state'))
+        num = 0 if state.value() is None else int(state.value())
+        num += int(event.value)
+        if num >= 100:
+            return True
+        state.update(num)
+        return False
+
+
+with Workflow(name='stream') as w:
+    BashOperator(name='idle', bash_command='sleep 600')
+    consumer = BashOperator(name='consumer', bash_command='echo got 100')
+    consumer.action_on_condition(action=TaskAction.START,
+                                 condition=NumCondition(expect_event_keys=['num_event']))
+"""
+
+
+def test_kill_9_during_a_stateful_condition_stream_keeps_the_state_exact(home, server,
+                                                                         tmp_path):
+    import random
+
+    from aiflow_lite.ns.client import NotificationClient
+
+    wf = tmp_path / "stream.py"
+    wf.write_text(STREAM)
+    aiflow("workflow", "upload", str(wf))
+    pid = server()
+    execution = start_execution("stream")
+    wait_for(lambda: "idle" in tasks(execution), timeout=30)
+    rng = random.Random(7)
+    sent = []
+    with NotificationClient() as client:
+        for i in range(25):  # 25 x 4: the sum reaches 100 exactly at the 25th event
+            sent.append(client.send_event("num_event", "4").offset)
+            if i % 4 == 3:
+                time.sleep(rng.uniform(0, 0.03))  # kill at a different point of its work
+                os.kill(pid, signal.SIGKILL)
+                wait_for(lambda: scheduler_pid(home) is None, timeout=10)
+                pid = server()
+    wait_for(lambda: tasks(execution).get("consumer", {}).get("status") == "SUCCESS",
+             timeout=60, interval=0.1, message="the consumer")
+    rows = json.loads(aiflow("task-execution", "list", str(execution), "-o", "json").stdout)
+    consumers = [r for r in rows if r["task_name"] == "consumer"]
+    assert len(consumers) == 1  # started once...
+    assert f"offset {sent[-1]}" in consumers[0]["reason"]  # ...by the 25th event, not earlier
+    aiflow("workflow-execution", "stop", str(execution))
+    assert wait_execution(execution) == "STOPPED"
+
+
+@pytest.mark.slow
+def test_custom_condition_sample_fires_at_100(home, server):
+    server()
+    aiflow("workflow", "upload", str(SAMPLES / "custom_condition.py"))
+    execution = start_execution("condition_workflow")
+    wait_for(lambda: tasks(execution).get("consumer", {}).get("status") == "SUCCESS",
+             timeout=180, interval=0.5, message="the consumer")
+    from aiflow_lite.ns.client import NotificationClient
+
+    with NotificationClient() as client:
+        sent = client.list_events("num_event")
+    rows = json.loads(aiflow("task-execution", "list", str(execution), "-o", "json").stdout)
+    # The sample's condition keeps firing after 100 (it never resets): look at the first run.
+    consumer = next(r for r in rows if r["task_name"] == "consumer"
+                    and r["sequence_number"] == 1)
+    fired_at = int(consumer["reason"].rsplit("offset ", 1)[1])
+    total = sum(int(e.value) for e in sent if e.offset <= fired_at)
+    assert total >= 100 and total - int(next(e.value for e in sent
+                                             if e.offset == fired_at)) < 100
+    assert "Got 100 records." in aiflow("task-execution", "logs", str(consumer["id"])).stdout
+    aiflow("workflow-execution", "stop", str(execution))
+    assert wait_execution(execution) == "STOPPED"
+
+
+@pytest.mark.slow
+def test_periodic_sample_and_its_follower(home, server):
+    server()
+    aiflow("workflow", "upload", str(SAMPLES / "periodic_task.py"))
+    execution = start_execution("periodic_task_example")
+
+    def sequences():
+        rows = json.loads(aiflow("task-execution", "list", str(execution), "-o", "json").stdout)
+        done = [r for r in rows if r["status"] == "SUCCESS"]
+        return {name: len([r for r in done if r["task_name"] == name])
+                for name in ("task_1", "task_2", "task_3")}
+
+    # task_1 runs at the start and on every minute; task_3 follows each of its successes.
+    wait_for(lambda: sequences()["task_1"] >= 2 and sequences()["task_3"] >= 2, timeout=150,
+             interval=1.0, message="a second periodic run")
+    rows = json.loads(aiflow("task-execution", "list", str(execution), "-o", "json").stdout)
+    assert any("periodic cron@*/1 * * * *" in (r["reason"] or "") for r in rows)
+    assert sequences()["task_2"] == 1  # interval@0 0 1 0: next run in an hour
+    aiflow("workflow-execution", "stop", str(execution))
+    assert wait_execution(execution) == "STOPPED"

@@ -56,7 +56,8 @@ def test_same_workflow_name_in_two_namespaces_keeps_each_definition(home, tmp_pa
 def test_re_uploading_an_earlier_version_makes_it_current_again(home, tmp_path):
     path = tmp_path / "wf.py"
     for command in ("echo A", "echo B", "echo A"):
-        _file(path, f"with Workflow(name='w'):\n    BashOperator(name='t', bash_command='{command}')\n")
+        _file(path, "with Workflow(name='w'):\n"
+                    f"    BashOperator(name='t', bash_command='{command}')\n")
         ops.upload_workflows(str(path))
     assert _stored_command("w") == "echo A"
     assert ops.get_workflow("w").snapshot_id == 1
