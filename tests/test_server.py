@@ -305,3 +305,25 @@ def test_periodic_sample_and_its_follower(home, server):
     assert sequences()["task_2"] == 1  # interval@0 0 1 0: next run in an hour
     aiflow("workflow-execution", "stop", str(execution))
     assert wait_execution(execution) == "STOPPED"
+
+
+@pytest.mark.slow
+def test_a_hundred_fan_outs_in_a_row_never_hang(home, server, tmp_path):
+    wf = tmp_path / "fan.py"
+    wf.write_text("""
+from ai_flow.model.workflow import Workflow
+from ai_flow.operators.bash import BashOperator
+with Workflow(name='fan') as w:
+    root = BashOperator(name='root', bash_command='true')
+    for i in range(3):
+        BashOperator(name=f'leaf{i}', bash_command='true').start_after(root)
+""")
+    aiflow("workflow", "upload", str(wf))
+    server()
+    from aiflow_lite import ops
+
+    for _ in range(100):
+        execution = ops.start_workflow_execution("fan")
+        wait_for(lambda e=execution: ops.get_workflow_execution(e).status == "SUCCESS",
+                 timeout=30, interval=0.01, message=f"fan-out {execution}")
+    assert len(ops.list_workflow_executions("fan")) == 100
