@@ -55,27 +55,21 @@ class LocalExecutor:
 
     def launch_queued(self) -> List[int]:
         """Start workers for QUEUED executions, oldest first, up to the parallelism; the rest
-        wait QUEUED. Returns the ids started."""
+        wait QUEUED. A RESTART queues the new execution while the old one stops: it waits for
+        that. Returns the ids started."""
+        if len(self.workers) >= self.parallelism:
+            return []
         started = []
+        stopping = {(m.workflow_execution_id, m.task_name)
+                    for m in self.store.task_executions_in((TaskStatus.STOPPING.value,))}
         for meta in self.store.task_executions_in((TaskStatus.QUEUED.value,)):
             if len(self.workers) >= self.parallelism:
                 break
-            if meta.id in self.workers or self._sibling_stopping(meta):
+            if meta.id in self.workers or (meta.workflow_execution_id, meta.task_name) in stopping:
                 continue
             self._spawn(meta)
             started.append(meta.id)
         return started
-
-    def _sibling_stopping(self, meta: TaskExecutionMeta) -> bool:
-        """A RESTART queues the new execution while the old one stops: wait for it."""
-        return any(w.task_execution_id != meta.id and self._is_same_task(w, meta)
-                   for w in self.workers.values())
-
-    def _is_same_task(self, worker: _Worker, meta: TaskExecutionMeta) -> bool:
-        other = self.store.get_task_execution(worker.task_execution_id)
-        return (other is not None and other.status == TaskStatus.STOPPING.value
-                and other.workflow_execution_id == meta.workflow_execution_id
-                and other.task_name == meta.task_name)
 
     def _spawn(self, meta: TaskExecutionMeta) -> None:
         execution = self.store.get_execution(meta.workflow_execution_id)

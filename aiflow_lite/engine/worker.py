@@ -167,12 +167,14 @@ class _Heartbeat:
         interval = float(settings.values.get("task_heartbeat_interval", 10))
 
         def beat() -> None:
-            db = open_database(settings)
+            db = None  # opened at the first beat: a short task never pays for it
             try:
                 while not self._stop.wait(interval):
+                    db = db or open_database(settings)
                     ExecutionStore(db).heartbeat(task_execution_id, pid, now_ms())
             finally:
-                db.close()
+                if db is not None:
+                    db.close()
 
         self._thread = threading.Thread(target=beat, name="aiflow-heartbeat", daemon=True)
         self._thread.start()
