@@ -1,13 +1,12 @@
 #!/usr/bin/env python
 """Scheduler benchmark: event -> task latency, fan-out, chain, throughput, idle scheduler CPU/RSS.
 
-Usage: python benchmarks/scheduler.py [--quick] [--latency-runs N] [--fan-out N] [--chain N]
-                                      [--tasks N] [--repeat N] [--idle-seconds S] [--raw N]
+Usage: python benchmarks/scheduler.py [--quick] [--tasks N] ... (see --help; an option given
+explicitly wins over --quick's small sizes).
 Runs a real scheduler process (`python -m aiflow_lite.engine.runner`) in a temporary AIFLOW_HOME,
 once with the fork-server worker start and once with spawn (figures marked * only), and deletes
 the home at the end; the scheduler, its fork server and every worker are stopped before it exits.
-Prints one table, each figure beside its target, and a summary line; exits with 1 when a target
-is missed.
+Prints one table, each figure beside its target, and a summary line; exits 1 if a target is missed.
 """
 
 from __future__ import annotations
@@ -18,12 +17,13 @@ import os
 import random
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable, Iterator, List, Optional, Tuple
+from typing import Callable, Iterator, List, Optional
 
 import apsw
 
@@ -35,58 +35,44 @@ from aiflow_lite.home import open_database
 from aiflow_lite.ns.client import NotificationClient
 from aiflow_lite.ns.wakeup import WakeSocket, wake_dir_for
 
-READY_TIMEOUT_S = 30.0
+SIZES = {  # option: (default, with --quick)
+    "latency_runs": (40, 5), "fan_out": (50, 10), "chain": (20, 5), "tasks": (1000, 100),
+    "repeat": (3, 1), "parallelism": (64, 64), "idle_seconds": (5.0, 1.0), "raw": (1000, 100),
+}
 FINISHED = ("SUCCESS", "FAILED", "STOPPED")
-HEADER = """import time
+HEADER = """import os, time
 from ai_flow.model.action import TaskAction
 from ai_flow.model.workflow import Workflow
 from ai_flow.operators.bash import BashOperator
 from ai_flow.operators.python import PythonOperator
-
-
 def noop():
     pass
-
-
 def mark():
-    started = time.time_ns()  # first thing the task does
-    with open(__import__('os').environ['BENCH_MARKS'], 'a') as f:
+    started = time.time_ns()  # the task's first line
+    with open(os.environ['BENCH_MARKS'], 'a') as f:
         f.write(f'{started}\\n')
 """
-# `t` starts on each `go` event; `never` never runs, so the execution stays RUNNING between runs.
-WORKFLOWS = {
-    "latency": """
-with Workflow(name='latency'):
+WORKFLOWS = {  # `never` never runs: the latency execution stays RUNNING between `go` events
+    "latency": """with Workflow(name='latency'):
     PythonOperator(name='t', python_callable=mark).action_on_event_received(TaskAction.START, 'go')
     PythonOperator(name='never', python_callable=noop).action_on_event_received(
         TaskAction.START, 'never')
 """,
-    "fan_out": """
-with Workflow(name='fan_out'):
+    "fan_out": """with Workflow(name='fan_out'):
     root = BashOperator(name='root', bash_command='true')
     for i in range({fan_out}):
         BashOperator(name=f'b{{i}}', bash_command='true').start_after(root)
 """,
-    "chain": """
-with Workflow(name='chain'):
-    prev = PythonOperator(name='c0', python_callable=noop)
-    for i in range(1, {chain}):
-        task = PythonOperator(name=f'c{{i}}', python_callable=noop)
+    "chain": """with Workflow(name='chain'):
+    tasks = [PythonOperator(name=f'c{{i}}', python_callable=noop) for i in range({chain})]
+    for prev, task in zip(tasks, tasks[1:]):
         task.start_after(prev)
-        prev = task
 """,
-    "many": """
-with Workflow(name='many'):
+    "many": """with Workflow(name='many'):
     for i in range({tasks}):
         PythonOperator(name=f'n{{i}}', python_callable=noop)
 """,
 }
-
-
-def pct(values: List[float], p: float) -> float:
-    """The p-th percentile (nearest rank) of `values`."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 class Watch:
@@ -115,8 +101,7 @@ class Watch:
         execution_id = ops.start_workflow_execution(workflow)
         end = self.until(lambda: self.status(execution_id) in FINISHED)
         if self.status(execution_id) != "SUCCESS":
-            raise RuntimeError(f"{workflow} execution {execution_id} is "
-                               f"{self.status(execution_id)}")
+            raise RuntimeError(f"{workflow} execution {execution_id}: {self.status(execution_id)}")
         return end - start
 
     def close(self) -> None:
@@ -125,11 +110,9 @@ class Watch:
 
 
 def children(pid: int) -> List[int]:
-    """The child processes of `pid` (the fork server)."""
-    tasks = Path(f"/proc/{pid}/task")
+    """The child processes of `pid` (they are all started by its main thread)."""
     with contextlib.suppress(OSError):
-        return [int(c) for t in os.listdir(tasks)
-                for c in (tasks / t / "children").read_text().split()]
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     return []
 
 
@@ -142,9 +125,8 @@ def scheduler(home: str, mode: str, parallelism: int) -> Iterator[subprocess.Pop
     with open(os.path.join(home, f"scheduler-{mode}.log"), "w+") as log:
         proc = subprocess.Popen([sys.executable, "-m", "aiflow_lite.engine.runner"],
                                 stdout=log, stderr=subprocess.STDOUT)
-        forked: List[int] = []
         try:
-            deadline = time.monotonic() + READY_TIMEOUT_S
+            deadline = time.monotonic() + 30
             while "scheduler started" not in Path(log.name).read_text():
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"scheduler not ready: {Path(log.name).read_text()}")
@@ -158,18 +140,15 @@ def scheduler(home: str, mode: str, parallelism: int) -> Iterator[subprocess.Pop
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-            kill_workers(load_aiflow_settings(), forked)
-
-
-def kill_workers(settings: Settings, extra: List[int]) -> None:
-    """Workers outlive their scheduler by design: kill any left, and the fork server."""
-    with open_database(settings) as db:
-        metas = ExecutionStore(db).task_executions_in(("RUNNING", "STOPPING", "QUEUED"))
-    for kill, pid in [(os.killpg, m.pid) for m in metas if m.pid] + [(os.kill, p) for p in extra]:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            kill(pid, signal.SIGKILL)  # workers lead their own process group
-    if running_scheduler_pid(settings) is not None:
-        raise RuntimeError("a scheduler still holds the home")
+            settings = load_aiflow_settings()  # workers outlive their scheduler by design
+            with open_database(settings) as db:
+                left = ExecutionStore(db).task_executions_in(("RUNNING", "STOPPING", "QUEUED"))
+            for kill, pid in [(os.killpg, m.pid) for m in left if m.pid] + [
+                    (os.kill, p) for p in forked]:  # workers lead their own process group
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    kill(pid, signal.SIGKILL)
+            if running_scheduler_pid(settings) is not None:
+                raise RuntimeError("a scheduler still holds the home")
 
 
 def bench_latency(watch: Watch, marks: str, runs: int, warmup: int = 3) -> List[float]:
@@ -202,28 +181,20 @@ def cpu_seconds(pid: int) -> float:
                for t in os.listdir(tasks)) / 1e9
 
 
+def machine_cpu_seconds() -> float:
+    """CPU time (user + nice + system) of the whole machine: every process, ours or not."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    return sum(int(f) for f in fields[1:4]) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid: int) -> float:
-    line = next(x for x in Path(f"/proc/{pid}/status").read_text().splitlines()
-                if x.startswith("VmRSS:"))
-    return int(line.split()[1]) / 1024
-
-
-def bench_idle(pid: int, seconds: float) -> Tuple[float, float, Optional[Tuple[float, float]]]:
-    """Idle CPU (% of one core) and RSS (MB) of the scheduler, and the same of its fork server."""
-    time.sleep(1.0)  # let the last busy polls pass
-    pids = [pid, *children(pid)[:1]]
-    before, start = [cpu_seconds(p) for p in pids], time.perf_counter()
-    time.sleep(seconds)
-    elapsed = time.perf_counter() - start
-    cpu = [100 * (cpu_seconds(p) - b) / elapsed for p, b in zip(pids, before)]
-    fork = (cpu[1], rss_mb(pids[1])) if len(pids) > 1 else None
-    return cpu[0], rss_mb(pid), fork
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(status.split("VmRSS:", 1)[1].split()[0]) / 1024
 
 
 def bench_raw(home: str, n: int) -> float:
     """Tasks/s of a bare loop: spawn `true`, reap it, commit one row (WAL, synchronous NORMAL)."""
-    db = apsw.Connection(os.path.join(home, "raw.db"))
-    try:
+    with contextlib.closing(apsw.Connection(os.path.join(home, "raw.db"))) as db:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("CREATE TABLE run (id INTEGER PRIMARY KEY, pid INT, code INT, at INT)")
@@ -234,8 +205,49 @@ def bench_raw(home: str, n: int) -> float:
             db.execute("INSERT INTO run (pid, code, at) VALUES (?, ?, ?)",
                        (proc.pid, code, time.time_ns()))
         return n / (time.perf_counter() - start)
-    finally:
-        db.close()
+
+
+def bench_mode(args: argparse.Namespace, home: str, mode: str, watch: Watch,
+               add: Callable[..., None]) -> float:
+    """Figures 1 and 2 (and, for the fork server, 3 to 5) with one worker start; returns the
+    throughput of figure 4 (0 when not measured)."""
+    def median_run(workflow: str) -> float:
+        watch.run(workflow)  # warm-up: snapshot extracted, caches filled
+        return sorted(watch.run(workflow) for _ in range(args.repeat))[args.repeat // 2]
+
+    os.environ["BENCH_MARKS"] = marks = os.path.join(home, f"marks-{mode}.txt")
+    with scheduler(home, mode, args.parallelism) as proc:
+        lat = bench_latency(watch, marks, args.latency_runs)
+        p50, p99 = (statistics.quantiles(lat, n=100, method="inclusive")[i] for i in (49, 98))
+        add(f"1. event -> task running p50 ({mode})", f"{p50:.1f} ms", "<= 10 ms", p50 <= 10)
+        add(f"1. event -> task running p99 ({mode})", f"{p99:.1f} ms", "<= 30 ms", p99 <= 30)
+        fan = median_run("fan_out")
+        add(f"2. fan-out 1+{args.fan_out} bash, median ({mode})", f"{fan:.3f} s", "<= 0.3 s",
+            fan <= 0.3)
+        if mode != "forkserver":
+            return 0.0
+        chain = median_run("chain")
+        add(f"3. chain of {args.chain} python no-ops, median", f"{chain:.3f} s", "<= 0.15 s",
+            chain <= 0.15)
+        cpu0, machine0 = cpu_seconds(proc.pid), machine_cpu_seconds()
+        throughput = args.tasks / watch.run("many")
+        add(f"4. {args.tasks} independent python no-ops", f"{throughput:,.0f} tasks/s",
+            ">= 300 tasks/s", throughput >= 300)
+        add("4.   (CPU per task: scheduler / machine)",
+            f"{1000 * (cpu_seconds(proc.pid) - cpu0) / args.tasks:.1f} / "
+            f"{1000 * (machine_cpu_seconds() - machine0) / args.tasks:.0f} ms")
+        pids = [proc.pid, *children(proc.pid)[:1]]  # the scheduler and its fork server
+        time.sleep(1.0)  # let the last busy polls pass
+        before, start = [cpu_seconds(p) for p in pids], time.perf_counter()
+        time.sleep(args.idle_seconds)
+        cpu = [100 * (cpu_seconds(p) - b) / (time.perf_counter() - start)
+               for p, b in zip(pids, before)]
+        add(f"5. idle scheduler CPU over {args.idle_seconds:g} s", f"{cpu[0]:.3f} %", "<= 0.2 %",
+            cpu[0] <= 0.2)
+        add("5. idle scheduler RSS", f"{rss_mb(proc.pid):.1f} MB")
+        if len(pids) > 1:
+            add("5.   (idle fork server: CPU / RSS)", f"{cpu[1]:.3f} % / {rss_mb(pids[1]):.0f} MB")
+        return throughput
 
 
 def run_all(args: argparse.Namespace, home: str) -> List[tuple]:
@@ -249,59 +261,28 @@ def run_all(args: argparse.Namespace, home: str) -> List[tuple]:
         path = Path(home, f"{name}.py")
         path.write_text(HEADER + body.format(**vars(args)))
         ops.upload_workflows(str(path))
-    watch, throughput = Watch(load_aiflow_settings()), 0.0
+    watch = Watch(load_aiflow_settings())
     try:
-        for mode in ("forkserver", "spawn"):
-            os.environ["BENCH_MARKS"] = marks = os.path.join(home, f"marks-{mode}.txt")
-            with scheduler(home, mode, args.parallelism) as proc:
-                lat = bench_latency(watch, marks, args.latency_runs)
-                p50, p99 = pct(lat, 50), pct(lat, 99)
-                add(f"1. event -> task running p50 ({mode})", f"{p50:.1f} ms", "<= 10 ms",
-                    p50 <= 10)
-                add(f"1. event -> task running p99 ({mode})", f"{p99:.1f} ms", "<= 30 ms",
-                    p99 <= 30)
-                watch.run("fan_out")  # warm-up: snapshot extracted, caches filled
-                fan = sorted(watch.run("fan_out") for _ in range(args.repeat))
-                add(f"2. fan-out 1+{args.fan_out} bash, median ({mode})",
-                    f"{fan[len(fan) // 2]:.3f} s", "<= 0.3 s", fan[len(fan) // 2] <= 0.3)
-                if mode != "forkserver":
-                    continue
-                watch.run("chain")
-                chain = sorted(watch.run("chain") for _ in range(args.repeat))
-                add(f"3. chain of {args.chain} python no-ops, median",
-                    f"{chain[len(chain) // 2]:.3f} s", "<= 0.15 s", chain[len(chain) // 2] <= 0.15)
-                throughput = args.tasks / watch.run("many")
-                add(f"4. {args.tasks} independent python no-ops", f"{throughput:,.0f} tasks/s",
-                    ">= 300 tasks/s", throughput >= 300)
-                cpu, rss, fork = bench_idle(proc.pid, args.idle_seconds)
-                add(f"5. idle scheduler CPU over {args.idle_seconds:g} s", f"{cpu:.3f} %",
-                    "<= 0.2 %", cpu <= 0.2)
-                add("5. idle scheduler RSS", f"{rss:.1f} MB")
-                if fork is not None:
-                    add("5.   (idle fork server: CPU / RSS)", f"{fork[0]:.3f} % / {fork[1]:.0f} MB")
+        throughput = bench_mode(args, home, "forkserver", watch, add)
+        bench_mode(args, home, "spawn", watch, add)
     finally:
         watch.close()
     raw = bench_raw(home, args.raw)
     add(f"6. raw Popen(true)+wait+commit, {args.raw}", f"{raw:,.0f} tasks/s")
-    add("6. figure 4 / raw", f"{100 * throughput / raw:.0f} %")
-    return rows
+    add("6. figure 4 / raw", f"{100 * throughput / raw:.1f} %")
+    return sorted(rows, key=lambda row: row[0][:2])  # by figure; fork server before spawn
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
-    parser.add_argument("--latency-runs", type=int, default=40)
-    parser.add_argument("--fan-out", type=int, default=50)
-    parser.add_argument("--chain", type=int, default=20)
-    parser.add_argument("--tasks", type=int, default=1000, help="tasks of the throughput run")
-    parser.add_argument("--repeat", type=int, default=3, help="timed runs of fan-out and chain")
-    parser.add_argument("--parallelism", type=int, default=64)
-    parser.add_argument("--idle-seconds", type=float, default=5.0)
-    parser.add_argument("--raw", type=int, default=1000, help="tasks of the raw baseline")
+    for name, (default, quick) in SIZES.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", type=type(default),
+                            help=f"default {default}, with --quick {quick}")
     args = parser.parse_args()
-    if args.quick:
-        args.latency_runs, args.fan_out, args.chain, args.tasks = 5, 10, 5, 100
-        args.repeat, args.idle_seconds, args.raw = 1, 1.0, 100
+    for name, sizes in SIZES.items():
+        if getattr(args, name) is None:
+            setattr(args, name, sizes[args.quick])
 
     home = tempfile.mkdtemp(prefix="aiflow-bench-")
     try:
@@ -313,7 +294,8 @@ def main() -> int:
 
     print(f"aiflow_lite scheduler benchmark{' (--quick)' if args.quick else ''}: "
           f"parallelism {args.parallelism}, python {sys.version.split()[0]}, "
-          f"SQLite {apsw.sqlite_lib_version()}, {os.cpu_count()} CPUs")
+          f"SQLite {apsw.sqlite_lib_version()}, {os.cpu_count()} CPUs, "
+          f"bytecode writing {'off' if sys.dont_write_bytecode else 'on'}")
     print(f"{'figure':<46} {'measured':>16}  {'target':<16} met")
     for figure, measured, target, met in rows:
         mark = "" if met is None else "yes" if met else "NO"

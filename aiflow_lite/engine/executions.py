@@ -110,11 +110,20 @@ class ExecutionStore:
         return [TaskExecutionMeta(*r) for r in rows]
 
     def latest_task_executions(self, execution_id: int) -> Dict[str, TaskExecutionMeta]:
-        """Each task's newest execution (highest sequence number) in the workflow execution."""
-        latest: Dict[str, TaskExecutionMeta] = {}
-        for meta in self.list_task_executions(execution_id):
-            latest[meta.task_name] = meta
-        return latest
+        """Each task's newest execution (highest sequence number) in the workflow execution:
+        one row a task, found through the (execution, task, sequence) unique index."""
+        rows = self.db.rows(
+            f"{_TASK} t WHERE workflow_execution_id = ? AND sequence_number = ("
+            "SELECT max(sequence_number) FROM task_execution u "
+            "WHERE u.workflow_execution_id = t.workflow_execution_id "
+            "AND u.task_name = t.task_name)", (execution_id,))
+        return {r[2]: TaskExecutionMeta(*r) for r in rows}
+
+    def latest_task_execution(self, execution_id: int,
+                              task_name: str) -> Optional[TaskExecutionMeta]:
+        row = self.db.one(f"{_TASK} WHERE workflow_execution_id = ? AND task_name = ? "
+                          "ORDER BY sequence_number DESC LIMIT 1", (execution_id, task_name))
+        return None if row is None else TaskExecutionMeta(*row)
 
     def task_executions_in(self, statuses: Tuple[str, ...]) -> List[TaskExecutionMeta]:
         marks = ", ".join("?" * len(statuses))
@@ -151,12 +160,13 @@ class ExecutionStore:
             "heartbeat_time = NULL, retry_time = NULL WHERE id = ?",
             (TaskStatus.QUEUED.value, task_execution_id))
 
-    def claim(self, task_execution_id: int, pid: int, pid_start: str, now: int) -> bool:
+    def claim(self, task_execution_id: int, pid: int, pid_start: str, now: int,
+              log_path: Optional[str] = None) -> bool:
         """A worker takes its QUEUED execution: true for exactly one claimant."""
         self.db.execute(
-            "UPDATE task_execution SET status = ?, pid = ?, pid_start = ?, heartbeat_time = ? "
-            "WHERE id = ? AND status = ?",
-            (TaskStatus.RUNNING.value, pid, pid_start, now, task_execution_id,
+            "UPDATE task_execution SET status = ?, pid = ?, pid_start = ?, heartbeat_time = ?, "
+            "log_path = coalesce(?, log_path) WHERE id = ? AND status = ?",
+            (TaskStatus.RUNNING.value, pid, pid_start, now, log_path, task_execution_id,
              TaskStatus.QUEUED.value))
         return self.db.changes == 1
 

@@ -78,8 +78,6 @@ class LocalExecutor:
             execution.namespace, execution.workflow_name, str(execution.id),
             f"{meta.task_name}-{meta.sequence_number}.log")
         os.makedirs(os.path.dirname(log_path), exist_ok=True)
-        with self.store.db.transaction():
-            self.store.set_log_path(meta.id, log_path)
         if self.worker_start == "forkserver":
             pid = self._forks.run(meta.id, log_path)
             if pid is not None:
@@ -88,7 +86,7 @@ class LocalExecutor:
                 return
         with open(log_path, "ab") as log_file:
             process = subprocess.Popen(
-                [sys.executable, "-m", "aiflow_lite.engine.worker", str(meta.id)],
+                [sys.executable, "-m", "aiflow_lite.engine.worker", str(meta.id), log_path],
                 stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
                 env=self._env(), start_new_session=True, close_fds=True,
             )

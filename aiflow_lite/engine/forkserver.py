@@ -18,7 +18,7 @@ import sys
 from typing import Dict
 
 
-def _child(task_execution_id: int, log_path: str) -> None:
+def _child(task_execution_id: int, log_path: str, settings: object) -> None:
     """In the forked child: become a session leader, log to the task's file, run the worker."""
     os.setsid()
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -38,7 +38,7 @@ def _child(task_execution_id: int, log_path: str) -> None:
     try:
         from aiflow_lite.engine.worker import run
 
-        code = run(task_execution_id)
+        code = run(task_execution_id, log_path, settings)
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 1
     except BaseException:
@@ -52,8 +52,20 @@ def _child(task_execution_id: int, log_path: str) -> None:
 
 
 def serve() -> None:
+    # Warm: what every worker needs is imported, and the config read, once, here.
+    import cloudpickle  # noqa: F401
+
+    import ai_flow.model.action
+    import ai_flow.model.workflow
+    import ai_flow.notification.notification_client
+    import ai_flow.operators.bash
+    import ai_flow.operators.python  # noqa: F401
+    import aiflow_lite.blob
     import aiflow_lite.engine.worker
     import aiflow_lite.loader  # noqa: F401
+    from aiflow_lite.config import load_aiflow_settings
+
+    settings = load_aiflow_settings()
 
     children: Dict[int, int] = {}  # pid → task execution id
     wake_r, wake_w = os.pipe()
@@ -83,7 +95,7 @@ def serve() -> None:
                     if pid == 0:
                         os.close(wake_r)
                         os.close(wake_w)
-                        _child(task_execution_id, log_path)
+                        _child(task_execution_id, log_path, settings)
                     children[pid] = task_execution_id
                     out.write(f"PID {task_execution_id} {pid}\n")
                     out.flush()

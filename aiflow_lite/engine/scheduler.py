@@ -193,7 +193,9 @@ class Scheduler:
 
     def _act(self, execution: WorkflowExecutionMeta, task_name: str, action: TaskAction,
              reason: str, execution_type: ExecutionType) -> None:
-        latest = self._latest(execution.id).get(task_name)
+        meta = self.executions.latest_task_execution(execution.id, task_name)
+        latest = None if meta is None else decide.Latest(meta.id, TaskStatus(meta.status),
+                                                         meta.sequence_number)
         stop, start = decide.plan(action, latest)
         if stop:
             self._stop_task(execution, latest, reason)

@@ -76,8 +76,11 @@ def working_dir_for(settings: Settings, store: ExecutionStore, snapshot_id: int)
     return target
 
 
-def run(task_execution_id: int) -> int:
-    settings = load_aiflow_settings()
+def run(task_execution_id: int, log_path: Optional[str] = None,
+        settings: Optional[Settings] = None) -> int:
+    """Claim, run and report one task execution. `settings` may come from a fork server that
+    read them once; `log_path` is recorded with the claim."""
+    settings = settings or load_aiflow_settings()
     db = open_database(settings)
     store = ExecutionStore(db)
     events = EventLog(db)
@@ -88,7 +91,8 @@ def run(task_execution_id: int) -> int:
     execution = store.get_execution(meta.workflow_execution_id)
     pid = os.getpid()
     with db.transaction():
-        if not store.claim(task_execution_id, pid, process_start_time(pid) or "", now_ms()):
+        if not store.claim(task_execution_id, pid, process_start_time(pid) or "", now_ms(),
+                           log_path):
             print(f"task execution {task_execution_id} is {meta.status}, not QUEUED: "
                   "nothing to run", file=sys.stderr)
             return 0
@@ -184,7 +188,7 @@ class _Heartbeat:
 
 
 def main() -> None:
-    sys.exit(run(int(sys.argv[1])))
+    sys.exit(run(int(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else None))
 
 
 if __name__ == "__main__":
