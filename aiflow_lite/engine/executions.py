@@ -125,10 +125,17 @@ class ExecutionStore:
                           "ORDER BY sequence_number DESC LIMIT 1", (execution_id, task_name))
         return None if row is None else TaskExecutionMeta(*row)
 
-    def task_executions_in(self, statuses: Tuple[str, ...]) -> List[TaskExecutionMeta]:
+    def task_executions_in(self, statuses: Tuple[str, ...],
+                           limit: Optional[int] = None) -> List[TaskExecutionMeta]:
         marks = ", ".join("?" * len(statuses))
+        page = "" if limit is None else f" LIMIT {int(limit)}"
         return [TaskExecutionMeta(*r) for r in self.db.rows(
-            f"{_TASK} WHERE status IN ({marks}) ORDER BY id", statuses)]
+            f"{_TASK} WHERE status IN ({marks}) ORDER BY id" + page, statuses)]
+
+    def has_active_tasks(self, execution_id: int) -> bool:
+        marks = ", ".join("?" * len(_ACTIVE))
+        return self.db.one(f"SELECT 1 FROM task_execution WHERE workflow_execution_id = ? "
+                           f"AND status IN ({marks}) LIMIT 1", (execution_id, *_ACTIVE)) is not None
 
     def active_count(self) -> int:
         marks = ", ".join("?" * len(_ACTIVE))

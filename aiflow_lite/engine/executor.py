@@ -62,7 +62,9 @@ class LocalExecutor:
         started = []
         stopping = {(m.workflow_execution_id, m.task_name)
                     for m in self.store.task_executions_in((TaskStatus.STOPPING.value,))}
-        for meta in self.store.task_executions_in((TaskStatus.QUEUED.value,)):
+        room = self.parallelism - len(self.workers)
+        for meta in self.store.task_executions_in((TaskStatus.QUEUED.value,),
+                                                  limit=room + len(stopping) + len(self.workers)):
             if len(self.workers) >= self.parallelism:
                 break
             if meta.id in self.workers or (meta.workflow_execution_id, meta.task_name) in stopping:

@@ -64,16 +64,25 @@ class Scheduler:
         cursor = self.log.cursor(CURSOR)
         if cursor is None:
             cursor = self.log.create_cursor(CURSOR, 0)
-        events = self.log.read_after(cursor, limit=BATCH)
+        applied = 0
         with self.db.transaction():
-            for event in events:
-                self._apply(event)
+            # The status events this step appends are read back in the same transaction, so a
+            # chain's next task is queued without waiting for another wake-up.
+            events = self.log.read_after(cursor, limit=BATCH)
+            while events:
+                for event in events:
+                    self._apply(event)
+                applied += len(events)
+                cursor = events[-1].offset
+                if applied >= BATCH:
+                    break
+                events = self.log.read_after(cursor, limit=BATCH - applied)
             self._fire_timers()
             self._fire_schedules()
             self._requeue_retries()
-            if events:
-                self.log.advance_cursor(CURSOR, events[-1].offset)
-        self._result.events = len(events)
+            if applied:
+                self.log.advance_cursor(CURSOR, cursor)
+        self._result.events = applied
         return self._result
 
     def lag(self) -> int:
@@ -259,6 +268,8 @@ class Scheduler:
         execution = self.executions.get_execution(execution_id)
         if execution is None or execution.status != WorkflowStatus.RUNNING.value:
             return
+        if self.executions.has_active_tasks(execution_id):
+            return  # the common case in a fan-out: no need to look at every task
         workflow = self._workflow(execution.snapshot_id)
         status = decide.execution_status(list(workflow.tasks), self._latest(execution_id),
                                          self.executions.has_timers(execution_id))
