@@ -84,15 +84,19 @@ class TaskStatusCondition(Condition):
                              for name, status in self.upstream_task_status.items()}}
 
 
-class MeetAllCondition(Condition):
-    """Met once each of its conditions has been met, by events that may come at different
-    times (which ones were met is kept in the rule's state); then it starts over."""
+class _Composite(Condition):
+    """A condition over other conditions; it expects every key they expect."""
 
     def __init__(self, conditions: List[Condition]) -> None:
         self.conditions = [_check_condition(c) for c in conditions]
         if not self.conditions:
             raise InvalidInput(f"{type(self).__name__} needs at least one condition")
         super().__init__(sorted({k for c in self.conditions for k in c.expect_event_keys}))
+
+
+class MeetAllCondition(_Composite):
+    """Met once each of its conditions has been met, by events that may come at different
+    times (which ones were met is kept in the rule's state); then it starts over."""
 
     def is_met(self, event: Event, context: Context) -> bool:
         from aiflow_lite.state import ValueStateDescriptor
@@ -112,14 +116,8 @@ class MeetAllCondition(Condition):
         return {"type": "all", "conditions": [c.describe() for c in self.conditions]}
 
 
-class MeetAnyCondition(Condition):
+class MeetAnyCondition(_Composite):
     """Met when any of its conditions that expects the event's key is met by it."""
-
-    def __init__(self, conditions: List[Condition]) -> None:
-        self.conditions = [_check_condition(c) for c in conditions]
-        if not self.conditions:
-            raise InvalidInput(f"{type(self).__name__} needs at least one condition")
-        super().__init__(sorted({k for c in self.conditions for k in c.expect_event_keys}))
 
     def is_met(self, event: Event, context: Context) -> bool:
         return any(c.is_met(event, context) for c in self.conditions

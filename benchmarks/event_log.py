@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Tuple
 
 import apsw
+from _report import print_report
 
 from aiflow_lite.config import Settings, load_notification_settings
 from aiflow_lite.events import Event
@@ -255,18 +256,9 @@ def main() -> int:
     finally:
         shutil.rmtree(home, ignore_errors=True)
 
-    print(f"aiflow_lite event log benchmark: durability={args.durability}, "
+    return print_report(f"aiflow_lite event log benchmark: durability={args.durability}, "
           f"python {sys.version.split()[0]}, SQLite {apsw.sqlite_lib_version()}, "
-          f"{os.cpu_count()} CPUs")
-    print(f"{'figure':<44} {'measured':>16}  {'target':<16} met")
-    for figure, measured, target, met in rows:
-        mark = "" if met is None else "yes" if met else "NO"
-        print(f"{figure:<44} {measured:>16}  {target:<16} {mark}")
-    missed = [figure for figure, _, _, met in rows if met is False]
-    checked = sum(met is not None for *_, met in rows)
-    print(f"summary: {checked - len(missed)}/{checked} targets met"
-          + (f"; missed: {', '.join(missed)}" if missed else ""))
-    return 1 if missed else 0
+          f"{os.cpu_count()} CPUs", rows, width=44)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Callable, Iterator, List, Optional
 
 import apsw
+from _report import print_report
 
 from aiflow_lite import ops
 from aiflow_lite.config import Settings, load_aiflow_settings
@@ -292,19 +293,10 @@ def main() -> int:
     finally:
         shutil.rmtree(home, ignore_errors=True)
 
-    print(f"aiflow_lite scheduler benchmark{' (--quick)' if args.quick else ''}: "
+    return print_report(f"aiflow_lite scheduler benchmark{' (--quick)' if args.quick else ''}: "
           f"parallelism {args.parallelism}, python {sys.version.split()[0]}, "
           f"SQLite {apsw.sqlite_lib_version()}, {os.cpu_count()} CPUs, "
-          f"bytecode writing {'off' if sys.dont_write_bytecode else 'on'}")
-    print(f"{'figure':<46} {'measured':>16}  {'target':<16} met")
-    for figure, measured, target, met in rows:
-        mark = "" if met is None else "yes" if met else "NO"
-        print(f"{figure:<46} {measured:>16}  {target:<16} {mark}")
-    missed = [figure for figure, _, _, met in rows if met is False]
-    checked = sum(met is not None for *_, met in rows)
-    print(f"summary: {checked - len(missed)}/{checked} targets met"
-          + (f"; missed: {', '.join(missed)}" if missed else ""))
-    return 1 if missed else 0
+          f"bytecode writing {'off' if sys.dont_write_bytecode else 'on'}", rows, width=46)
 
 
 if __name__ == "__main__":

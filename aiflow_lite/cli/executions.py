@@ -164,34 +164,28 @@ def show_task(task_execution_id: int, output: str) -> None:
     emit([meta.to_dict()], (*TASK_COLUMNS, "pid", "log_path"), output, time_columns=_TIMES)
 
 
-@task_execution.command("start")
-@click.argument("workflow_execution_id", type=int)
-@click.argument("task_name")
-def start_task(workflow_execution_id: int, task_name: str) -> None:
-    """Starts a task in a running workflow execution (nothing if it already runs).
+def _task_command(verb: str, example_task: str) -> None:
+    """`task-execution start|stop WORKFLOW_EXECUTION_ID TASK_NAME`: a command to the scheduler."""
 
-    Example: aiflow task-execution start 1 task4
-    """
-    from aiflow_lite.ops import start_task_execution
+    @task_execution.command(verb)
+    @click.argument("workflow_execution_id", type=int)
+    @click.argument("task_name")
+    def command(workflow_execution_id: int, task_name: str) -> None:
+        from aiflow_lite import ops
 
-    start_task_execution(workflow_execution_id, task_name)
-    click.echo(f"Task {task_name} of workflow execution {workflow_execution_id}: starting.")
-    remind_if_no_scheduler()
+        getattr(ops, f"{verb}_task_execution")(workflow_execution_id, task_name)
+        doing = {"start": "starting", "stop": "stopping"}[verb]
+        click.echo(f"Task {task_name} of workflow execution {workflow_execution_id}: {doing}.")
+        remind_if_no_scheduler()
+
+    command.help = (
+        ("Starts a task in a running workflow execution (nothing if it already runs)."
+         if verb == "start" else "Stops a task's running execution.")
+        + f"\n\nExample: aiflow task-execution {verb} 1 {example_task}")
 
 
-@task_execution.command("stop")
-@click.argument("workflow_execution_id", type=int)
-@click.argument("task_name")
-def stop_task(workflow_execution_id: int, task_name: str) -> None:
-    """Stops a task's running execution.
-
-    Example: aiflow task-execution stop 1 task3
-    """
-    from aiflow_lite.ops import stop_task_execution
-
-    stop_task_execution(workflow_execution_id, task_name)
-    click.echo(f"Task {task_name} of workflow execution {workflow_execution_id}: stopping.")
-    remind_if_no_scheduler()
+_task_command("start", "task4")
+_task_command("stop", "task3")
 
 
 @task_execution.command("logs")
