@@ -42,7 +42,7 @@ def _resolve(program: str, path: List[str]) -> click.Command:
     command: click.Command = PROGRAMS[program]
     for name in path:
         assert isinstance(command, click.Group), f"{program} {' '.join(path)}: not a group"
-        sub = command.commands.get(name)
+        sub = command.get_command(click.Context(command), name)
         assert sub is not None, f"`{program} {' '.join(path)}` is in the spec but not implemented"
         command = sub
     return command
@@ -68,7 +68,8 @@ def test_spec_command_is_implemented_with_its_options(program, path, rest):
 
 
 def _leaf_commands(group: click.Group, prefix: str):
-    for name, command in group.commands.items():
+    for name in group.list_commands(click.Context(group)):
+        command = group.get_command(click.Context(group), name)
         if isinstance(command, click.Group):
             assert command.help, f"{prefix} {name} has no help"
             yield from _leaf_commands(command, f"{prefix} {name}")

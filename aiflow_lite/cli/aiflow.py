@@ -7,15 +7,21 @@ import click
 from aiflow_lite import __version__
 from aiflow_lite.cli.config import config_group
 from aiflow_lite.cli.db import db_group
-from aiflow_lite.cli.executions import task_execution, workflow_execution
 from aiflow_lite.cli.group import RootGroup, debug_option
-from aiflow_lite.cli.namespace import namespace
-from aiflow_lite.cli.schedules import workflow_schedule, workflow_trigger
-from aiflow_lite.cli.server import server
-from aiflow_lite.cli.workflow import workflow
+
+NOUNS = {
+    "namespace": "aiflow_lite.cli.namespace:namespace",
+    "workflow": "aiflow_lite.cli.workflow:workflow",
+    "workflow-execution": "aiflow_lite.cli.executions:workflow_execution",
+    "task-execution": "aiflow_lite.cli.executions:task_execution",
+    "workflow-schedule": "aiflow_lite.cli.schedules:workflow_schedule",
+    "workflow-trigger": "aiflow_lite.cli.schedules:workflow_trigger",
+    "server": "aiflow_lite.cli.server:server",
+}
 
 
-@click.group(cls=RootGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=RootGroup, lazy=NOUNS,
+             context_settings={"help_option_names": ["-h", "--help"]})
 @debug_option
 def cli(debug: bool) -> None:
     """AIFlow: an event-based workflow orchestrator for machine learning, on one machine.
@@ -38,9 +44,6 @@ def version() -> None:
 
 cli.add_command(config_group("aiflow"))
 cli.add_command(db_group("aiflow"))
-for noun in (namespace, workflow, workflow_execution, task_execution, workflow_schedule,
-             workflow_trigger, server):
-    cli.add_command(noun)
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import Any, Dict, List, Optional
 
 import click
 
@@ -13,7 +13,25 @@ DEBUG_ENV = "AIFLOW_DEBUG"
 
 class RootGroup(click.Group):
     """Turns an `AiflowError` (the user's mistake or environment) into one line on stderr and exit
-    code 1. With `--debug` or AIFLOW_DEBUG=1 the traceback is shown instead."""
+    code 1. With `--debug` or AIFLOW_DEBUG=1 the traceback is shown instead.
+
+    Nouns named in `lazy` ({name: "module:attribute"}) are imported only when used, so
+    `aiflow version` does not pay for every command's module."""
+
+    def __init__(self, *args: Any, lazy: Optional[Dict[str, str]] = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> List[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, name: str) -> Optional[click.Command]:
+        if name in self.lazy and name not in self.commands:
+            import importlib
+
+            module, _, attribute = self.lazy[name].partition(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), name)
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context) -> Any:
         from aiflow_lite.errors import AiflowError
