@@ -17,7 +17,9 @@ def test_readme_has_the_two_commands():
     commands = _readme_commands()
     assert len(commands) == 2
     install_and_run, install_and_test = commands
-    assert "pip install" in install_and_run and "notification event send" in install_and_run
+    assert "pip install" in install_and_run and "aiflow run examples/" in install_and_run
+    example = install_and_run.split("aiflow run ", 1)[1].split()[0]
+    assert (ROOT / example).is_file()
     assert "pip install" in install_and_test and "pytest" in install_and_test
 
 

@@ -331,3 +331,20 @@ def test_manual_task_commands(h):
     ops.stop_task_execution(e, "t4")
     h.settle()
     assert h.latest(e)["t4"] == "STOPPED"
+
+
+def test_a_rule_on_failure_runs_before_the_execution_is_finished(h):
+    h.upload("""
+    with Workflow(name='w') as w:
+        flaky = BashOperator(name='flaky', bash_command='exit 1')
+        cleanup = BashOperator(name='cleanup', bash_command='echo cleanup')
+        cleanup.action_on_task_status(TaskAction.START, {flaky: TaskStatus.FAILED})
+    """)
+    e = ops.start_workflow_execution("w")
+    h.settle()
+    h.run(e, "flaky", "FAILED")
+    assert h.latest(e) == {"flaky": "FAILED", "cleanup": "QUEUED"}
+    assert h.execution(e).status == "RUNNING"
+    h.run(e, "cleanup")
+    assert h.execution(e).status == "FAILED"
+    assert "task flaky becoming FAILED" in h.task(e, "cleanup").reason

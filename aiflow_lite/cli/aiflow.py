@@ -17,6 +17,7 @@ NOUNS = {
     "workflow-schedule": "aiflow_lite.cli.schedules:workflow_schedule",
     "workflow-trigger": "aiflow_lite.cli.schedules:workflow_trigger",
     "server": "aiflow_lite.cli.server:server",
+    "run": "aiflow_lite.cli.run:run",
 }
 
 

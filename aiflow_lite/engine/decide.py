@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from aiflow_lite.conditions import Context
-from aiflow_lite.events import Event
+from aiflow_lite.events import Event, InternalKey
 from aiflow_lite.state import StateDescriptor, ValueState
 from aiflow_lite.status import TASK_ACTIVE, TaskAction, TaskStatus, WorkflowStatus
 
@@ -85,8 +85,13 @@ def evaluate_rules(rules: Mapping[str, Sequence[Any]], statuses: Mapping[str, Ta
 
 
 def describe_cause(event: Event, rule_index: int, rule: Any) -> str:
+    """Why a rule fired, for `task-execution show`: the rule and the event (with its offset)."""
+    what = f"event {event.key!r}"
+    prefix = InternalKey.TASK_STATUS.value + "."
+    if event.key.startswith(prefix):
+        what = f"task {event.key[len(prefix):]} becoming {event.value}"
     return (f"rule {rule_index + 1} ({rule.action.value} on {rule.condition.describe()['type']}) "
-            f"fired by event {event.key!r} at offset {event.offset}")
+            f"fired by {what} at offset {event.offset}")
 
 
 def plan(action: TaskAction, latest: Optional[Latest]) -> Tuple[bool, bool]:

@@ -96,10 +96,16 @@ class Scheduler:
             self._command(event)
         elif event.key == InternalKey.TASK_RESULT.value:
             self._task_result(event)
+        elif event.key.startswith(InternalKey.TASK_STATUS.value):
+            self._rules(event)
+            # Only now, after the rules on this status change had their say (a cleanup task
+            # on FAILED, a follower on SUCCESS), may the execution be finished.
+            execution_id = _context(event).get("workflow_execution_id")
+            if execution_id is not None:
+                self._update_execution(int(execution_id))
         else:
             self._rules(event)
-            if not event.key.startswith(InternalKey.TASK_STATUS.value):
-                self._triggers(event)
+            self._triggers(event)
 
     def _targets(self, event: Event) -> List[WorkflowExecutionMeta]:
         """Events sent from a task affect only its execution; others every running execution
@@ -252,7 +258,6 @@ class Scheduler:
         self.executions.set_task_status(meta.id, final, self._now,
                                         message if final == TaskStatus.FAILED else None)
         self._announce(execution, meta.task_name, meta.id, final, message)
-        self._update_execution(execution.id)
 
     def _announce(self, execution: WorkflowExecutionMeta, task_name: str, task_execution_id: int,
                   status: TaskStatus, message: Optional[str] = None) -> None:
@@ -310,6 +315,10 @@ class Scheduler:
     def _latest(self, execution_id: int) -> Dict[str, decide.Latest]:
         return {name: decide.Latest(meta.id, TaskStatus(meta.status), meta.sequence_number)
                 for name, meta in self.executions.latest_task_executions(execution_id).items()}
+
+    def workflow(self, snapshot_id: int) -> Any:
+        """The Workflow of a snapshot (unpickled once, then cached)."""
+        return self._workflow(snapshot_id)
 
     def _workflow(self, snapshot_id: int) -> Any:
         workflow = self._workflows.get(snapshot_id)

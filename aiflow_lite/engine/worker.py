@@ -159,7 +159,8 @@ def _run_task(settings: Settings, store: ExecutionStore, execution: Any,
         return TaskStatus.STOPPED, "stopped"
     except BaseException as exc:  # the user's code: its failure is the task's result
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        traceback.print_exc()
+        if type(exc).__name__ != "TaskFailed":  # an operator's own verdict needs no traceback
+            traceback.print_exc()
         return TaskStatus.FAILED, f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:500]
 
 

@@ -1,0 +1,95 @@
+"""`aiflow run FILE`: run a workflow to the end in this process and exit with its result, for CI.
+
+Exit codes: 0 success; 1 a task failed (or, with --strict, some task never triggered);
+2 timed out or stopped. Nothing needs to be started first: a temporary home is used unless
+--home says otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, List, Optional
+
+import click
+
+
+@click.command("run")
+@click.argument("file_path", type=click.Path(dir_okay=False))
+@click.option("-f", "--files", default=None, metavar="F1,F2,DIR",
+              help="Comma-separated files or directories the workflow uses.")
+@click.option("--workflow", "workflow_name", default=None,
+              help="The workflow to run, when the file declares several.")
+@click.option("--home", default=None, type=click.Path(file_okay=False),
+              help="Run in this home instead of a temporary one.")
+@click.option("--keep", is_flag=True, help="Keep the temporary home (its path is printed).")
+@click.option("--timeout", type=click.FloatRange(min=0), default=None,
+              help="Stop everything after this many seconds (streaming workflows); exit 2.")
+@click.option("--strict", is_flag=True, help="Also fail (exit 1) when a task never triggered.")
+@click.option("--junit-xml", "junit_xml", default=None, type=click.Path(dir_okay=False),
+              help="Write one JUnit test case per task execution to this file.")
+@click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Summary format.")
+def run(file_path: str, files: Optional[str], workflow_name: Optional[str], home: Optional[str],
+        keep: bool, timeout: Optional[float], strict: bool, junit_xml: Optional[str],
+        output: str) -> None:
+    """Runs a workflow to the end (quiescence) and exits with its result.
+
+    Example: aiflow run examples/quickstart/quickstart.py --timeout 60 --junit-xml report.xml
+    """
+    import shutil
+    import tempfile
+
+    temporary = home is None
+    home = os.path.abspath(home) if home else tempfile.mkdtemp(prefix="aiflow-run-")
+    os.environ["AIFLOW_HOME"] = home
+    os.environ.pop("NOTIFICATION_HOME", None)
+    try:
+        code = _run(file_path, files, workflow_name, timeout, strict, junit_xml, output)
+    finally:
+        if temporary and not keep:
+            shutil.rmtree(home, ignore_errors=True)
+        elif temporary:
+            click.echo(f"Home kept: {home}", err=True)
+    sys.exit(code)
+
+
+def _run(file_path: str, files: Optional[str], workflow_name: Optional[str],
+         timeout: Optional[float], strict: bool, junit_xml: Optional[str], output: str) -> int:
+    from aiflow_lite import ops
+    from aiflow_lite.cli.run_report import Progress, write_junit, write_summary
+    from aiflow_lite.config import load_aiflow_settings
+    from aiflow_lite.engine.run_once import run_execution
+    from aiflow_lite.engine.runner import running_scheduler_pid
+    from aiflow_lite.errors import AiflowError, InvalidInput
+
+    settings = load_aiflow_settings()
+    pid = running_scheduler_pid(settings)
+    if pid is not None:
+        raise AiflowError(f"a scheduler (pid {pid}) already runs for {settings.home}; use "
+                          "`aiflow workflow-execution start` there, or another --home")
+    artifacts = [f.strip() for f in files.split(",") if f.strip()] if files else []
+    metas = ops.upload_workflows(file_path, artifacts)
+    chosen = _choose(metas, workflow_name)
+    if chosen is None:
+        names = ", ".join(m.name for m in metas)
+        raise InvalidInput(f"the file declares several workflows ({names}); pick one with "
+                           "--workflow NAME" if workflow_name is None else
+                           f"the file declares no workflow {workflow_name!r} (it has {names})")
+    execution_id = ops.start_workflow_execution(chosen.name, chosen.namespace)
+    progress = Progress(quiet=output == "json")
+    progress.begin(chosen.namespace, chosen.name, execution_id)
+    try:
+        result = run_execution(settings, execution_id, timeout, progress.update, strict)
+    finally:
+        progress.end()
+    write_summary(result, output)
+    if junit_xml:
+        write_junit(result, junit_xml)
+    return result.exit_code
+
+
+def _choose(metas: List[Any], name: Optional[str]) -> Optional[Any]:
+    if name is None:
+        return metas[0] if len(metas) == 1 else None
+    return next((m for m in metas if m.name == name), None)

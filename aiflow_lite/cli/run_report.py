@@ -1,0 +1,153 @@
+"""What `aiflow run` shows: progress while it runs (a live table on a terminal, timestamped
+lines otherwise), then a summary, the log tail of each failed task, and optional JUnit XML."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from typing import Any, Dict, List
+
+import click
+
+from aiflow_lite.cli.output import color_enabled, render_table
+
+LOG_TAIL_LINES = 20
+
+
+class Progress:
+    """Task status changes as they happen."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self.live: Any = None
+        self.rows: Dict[int, Any] = {}
+
+    def begin(self, namespace: str, name: str, execution_id: int) -> None:
+        self.title = f"{namespace}.{name} execution {execution_id}"
+        if self.quiet:
+            return
+        if sys.stdout.isatty():
+            from rich.live import Live
+
+            self.live = Live(self._table(), refresh_per_second=8, transient=False)
+            self.live.start()
+        else:
+            self._line(f"running {self.title}")
+
+    def update(self, changed: List[Any]) -> None:
+        for task in changed:
+            self.rows[task.id] = task
+            if self.live is None and not self.quiet:
+                detail = f" ({task.stop_reason})" if task.status == "FAILED" and \
+                    task.stop_reason else ""
+                self._line(f"{task.task_name} #{task.sequence_number} {task.status}{detail}")
+        if self.live is not None:
+            self.live.update(self._table())
+
+    def end(self) -> None:
+        if self.live is not None:
+            self.live.stop()
+
+    def _line(self, text: str) -> None:
+        stamp = datetime.now().strftime("%H:%M:%S.%f")[:-3]
+        click.echo(f"{stamp} {text}")
+
+    def _table(self) -> Any:
+        from rich.table import Table
+
+        table = Table(title=self.title)
+        for column in ("task", "run", "status", "started because"):
+            table.add_column(column, overflow="fold")
+        styles = {"SUCCESS": "green", "FAILED": "red", "RUNNING": "cyan", "STOPPED": "yellow"}
+        for task in sorted(self.rows.values(), key=lambda t: (t.task_name, t.sequence_number)):
+            style = styles.get(task.status, "") if color_enabled() else ""
+            table.add_row(task.task_name, str(task.sequence_number),
+                          f"[{style}]{task.status}[/]" if style else task.status,
+                          task.reason or "")
+        return table
+
+
+def _duration(task: Any) -> str:
+    if task.begin_time is None or task.end_time is None:
+        return ""
+    return f"{(task.end_time - task.begin_time) / 1000:.2f}s"
+
+
+def _summary_rows(result: Any) -> List[Dict[str, Any]]:
+    rows = []
+    by_task: Dict[str, List[Any]] = {}
+    for task in result.tasks:
+        by_task.setdefault(task.task_name, []).append(task)
+    for name in result.task_names:
+        runs = by_task.get(name, [])
+        last = runs[-1] if runs else None
+        rows.append({
+            "task": name, "runs": len(runs),
+            "status": last.status if last else "never triggered",
+            "duration": _duration(last) if last else "",
+            "why": (runs[0].reason or "") if runs else "",
+        })
+    return rows
+
+
+def _log_tail(task: Any) -> str:
+    if not task.log_path:
+        return "(no log)"
+    try:
+        with open(task.log_path, encoding="utf-8", errors="replace") as fh:
+            return "".join(fh.readlines()[-LOG_TAIL_LINES:])
+    except OSError:
+        return "(log missing)"
+
+
+def write_summary(result: Any, output: str) -> None:
+    verdict = {0: "SUCCESS", 1: "FAILED", 2: "TIMED OUT" if result.timed_out else "STOPPED"}[
+        result.exit_code]
+    if output == "json":
+        click.echo(json.dumps({
+            "workflow": f"{result.execution.namespace}.{result.execution.workflow_name}",
+            "workflow_execution_id": result.execution.id, "status": result.execution.status,
+            "result": verdict, "exit_code": result.exit_code, "seconds": round(result.seconds, 3),
+            "timed_out": result.timed_out, "never_triggered": result.never_triggered,
+            "tasks": [t.to_dict() for t in result.tasks],
+        }, indent=2))
+        return
+    rows = _summary_rows(result)
+    click.echo()
+    click.echo(render_table(["task", "runs", "status", "duration", "why"],
+                            [[str(r[k]) for k in ("task", "runs", "status", "duration", "why")]
+                             for r in rows]), nl=False)
+    for task in result.tasks:
+        if task.status == "FAILED":
+            click.echo(f"\n--- {task.task_name} #{task.sequence_number} failed: "
+                       f"{task.stop_reason or ''}\n{_log_tail(task)}", nl=False)
+    if result.never_triggered:
+        click.echo(f"\nNever triggered: {', '.join(result.never_triggered)}")
+    click.echo(f"\n{result.execution.namespace}.{result.execution.workflow_name}: {verdict} in "
+               f"{result.seconds:.2f}s (exit {result.exit_code})")
+
+
+def write_junit(result: Any, path: str) -> None:
+    """One test case per task execution; failures carry the reason and the log tail."""
+    import xml.etree.ElementTree as ET
+
+    suite_name = f"{result.execution.namespace}.{result.execution.workflow_name}"
+    failures = sum(t.status == "FAILED" for t in result.tasks)
+    skipped = sum(t.status != "SUCCESS" and t.status != "FAILED" for t in result.tasks)
+    suite = ET.Element("testsuite", name=suite_name, tests=str(len(result.tasks)),
+                       failures=str(failures), skipped=str(skipped),
+                       time=f"{result.seconds:.3f}")
+    for task in result.tasks:
+        seconds = ((task.end_time or task.begin_time or 0) - (task.begin_time or 0)) / 1000
+        case = ET.SubElement(suite, "testcase", classname=suite_name,
+                             name=f"{task.task_name}#{task.sequence_number}",
+                             time=f"{seconds:.3f}")
+        if task.status == "FAILED":
+            failure = ET.SubElement(case, "failure", message=task.stop_reason or "failed")
+            failure.text = _log_tail(task)
+        elif task.status != "SUCCESS":
+            ET.SubElement(case, "skipped", message=f"{task.status}: {task.stop_reason or ''}")
+    root = ET.Element("testsuites")
+    root.append(suite)
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)

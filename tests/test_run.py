@@ -1,0 +1,76 @@
+"""`aiflow run`: run-once mode for CI, as a real command in a real process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+AIFLOW = [sys.executable, "-c", "from aiflow_lite.cli.aiflow import main; main()"]
+
+
+def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([*AIFLOW, "run", *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_quickstart_succeeds_with_a_summary(home):
+    proc = run(str(EXAMPLES / "quickstart" / "quickstart.py"))
+    assert proc.returncode == 0, proc.stderr
+    assert "default.quickstart_workflow: SUCCESS" in proc.stdout
+    for task in ("task1", "task2", "task3", "task4"):
+        assert task in proc.stdout
+    assert "fired by event 'key'" in proc.stdout  # why task4 started
+    assert not home.exists()  # a temporary home was used and removed
+
+
+def test_a_failing_task_exits_1_with_its_log_tail_and_junit(home, tmp_path):
+    report = tmp_path / "report.xml"
+    proc = run(str(EXAMPLES / "retry_and_cleanup" / "workflow.py"), "--junit-xml", str(report))
+    assert proc.returncode == 1, proc.stderr
+    assert "--- flaky #1 failed: TaskFailed: bash command exited with code 1" in proc.stdout
+    assert proc.stdout.count("trying") >= 2  # the log tail shows both tries
+    suite = ET.parse(report).getroot().find("testsuite")
+    cases = {c.get("name"): c for c in suite.findall("testcase")}
+    assert set(cases) == {"flaky#1", "cleanup#1"}
+    assert cases["flaky#1"].find("failure") is not None
+    assert cases["cleanup#1"].find("failure") is None
+    assert suite.get("failures") == "1" and suite.get("tests") == "2"
+
+
+def test_timeout_stops_streaming_tasks_and_exits_2(home):
+    proc = run(str(EXAMPLES / "streaming" / "workflow.py"), "--timeout", "2", "-o", "json")
+    assert proc.returncode == 2, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["timed_out"] and summary["result"] == "TIMED OUT"
+    statuses = {t["task_name"]: t["status"] for t in summary["tasks"]}
+    assert statuses["producer"] == "STOPPED"
+    assert any(t["task_name"] == "consumer" and t["status"] == "SUCCESS"
+               for t in summary["tasks"])
+
+
+def test_strict_fails_when_a_task_never_triggered(home, tmp_path):
+    wf = tmp_path / "wf.py"
+    wf.write_text("from ai_flow.model.action import TaskAction\n"
+                  "from ai_flow.model.workflow import Workflow\n"
+                  "from ai_flow.operators.bash import BashOperator\n"
+                  "with Workflow(name='w'):\n"
+                  "    BashOperator(name='a', bash_command='true')\n"
+                  "    BashOperator(name='b', bash_command='true').action_on_event_received("
+                  "TaskAction.START, 'never')\n")
+    relaxed = run(str(wf))
+    assert relaxed.returncode == 0 and "Never triggered: b" in relaxed.stdout
+    assert run(str(wf), "--strict").returncode == 1
+
+
+def test_several_workflows_need_a_choice_and_a_kept_home_stays(home, tmp_path):
+    sample = Path(__file__).parent / "spec_samples" / "event_trigger.py"
+    proc = run(str(sample))
+    assert proc.returncode == 1 and "pick one with --workflow" in proc.stderr
+    kept = tmp_path / "kept"
+    proc = run(str(sample), "--workflow", "event_trigger_workflow_2", "--home", str(kept))
+    assert proc.returncode == 0, proc.stderr
+    assert (kept / "aiflow.db").exists()
