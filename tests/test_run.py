@@ -74,3 +74,21 @@ def test_several_workflows_need_a_choice_and_a_kept_home_stays(home, tmp_path):
     proc = run(str(sample), "--workflow", "event_trigger_workflow_2", "--home", str(kept))
     assert proc.returncode == 0, proc.stderr
     assert (kept / "aiflow.db").exists()
+
+
+def test_custom_condition_example_ends_by_itself(home):
+    proc = run(str(EXAMPLES / "custom_condition" / "workflow.py"), "-o", "json")
+    assert proc.returncode == 0, proc.stderr
+    tasks = json.loads(proc.stdout)["tasks"]
+    assert [(t["task_name"], t["status"]) for t in tasks if t["task_name"] == "consumer"] == [
+        ("consumer", "SUCCESS")]
+
+
+def test_periodic_example_runs_its_task_and_follower_each_period(home):
+    proc = run(str(EXAMPLES / "periodic" / "workflow.py"), "--timeout", "5", "-o", "json")
+    assert proc.returncode == 2, proc.stderr
+    tasks = json.loads(proc.stdout)["tasks"]
+    collects = [t for t in tasks if t["task_name"] == "collect" and t["status"] == "SUCCESS"]
+    reports = [t for t in tasks if t["task_name"] == "report" and t["status"] == "SUCCESS"]
+    assert len(collects) >= 2 and len(reports) >= 2
+    assert any("periodic interval@0 0 0 2" in (t["reason"] or "") for t in collects)

@@ -18,6 +18,7 @@ NOUNS = {
     "workflow-trigger": "aiflow_lite.cli.schedules:workflow_trigger",
     "server": "aiflow_lite.cli.server:server",
     "run": "aiflow_lite.cli.run:run",
+    "status": "aiflow_lite.cli.status:status",
 }
 
 

@@ -102,8 +102,9 @@ def _log_tail(task: Any) -> str:
 
 
 def write_summary(result: Any, output: str) -> None:
-    verdict = {0: "SUCCESS", 1: "FAILED", 2: "TIMED OUT" if result.timed_out else "STOPPED"}[
-        result.exit_code]
+    finished = result.execution.status in ("SUCCESS", "FAILED", "STOPPED")
+    verdict = {0: "SUCCESS" if finished else "QUIESCENT (no task left to run)", 1: "FAILED",
+               2: "TIMED OUT" if result.timed_out else "STOPPED"}[result.exit_code]
     if output == "json":
         click.echo(json.dumps({
             "workflow": f"{result.execution.namespace}.{result.execution.workflow_name}",

@@ -1,8 +1,8 @@
 """Run-once mode: one workflow execution, scheduled in this process until quiescence.
 
 Quiescence (DESIGN.md §4): the execution has finished, or nothing of it is active or queued,
-the scheduler's cursor is at the log's end and none of its timers is due. A `timeout` stops
-whatever still runs (streaming tasks), cleanly.
+the scheduler's cursor is at the log's end and it has no periodic timer left to fire (a periodic
+task keeps a run going, like a streaming one). A `timeout` stops whatever still runs, cleanly.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from typing import Callable, Dict, List, Optional
 
 from aiflow_lite.config import Settings
 from aiflow_lite.engine.runner import SchedulerService
-from aiflow_lite.events import now_ms
 from aiflow_lite.meta import TaskExecutionMeta, WorkflowExecutionMeta
 from aiflow_lite.status import TASK_ACTIVE
 
@@ -79,8 +78,8 @@ def _quiescent(service: SchedulerService, execution_id: int, tasks: list) -> boo
         return False
     if service.scheduler.lag() > 0:
         return False
-    due = service.scheduler.executions.due_timers(now_ms())
-    return not any(row[0] == execution_id for row in due)
+    # A periodic task's timer will fire again: the run goes on (bound it with a timeout).
+    return not service.scheduler.executions.has_timers(execution_id)
 
 
 def _stop(service: SchedulerService, execution_id: int) -> None:

@@ -1,0 +1,51 @@
+"""`aiflow status`: the data it collects and the view it renders, read as text."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from aiflow_lite import ops
+from aiflow_lite.cli.status import collect, render
+from aiflow_lite.config import load_aiflow_settings
+from aiflow_lite.engine.scheduler import Scheduler
+from aiflow_lite.events import now_ms
+from aiflow_lite.home import open_database
+from aiflow_lite.ns.client import NotificationClient
+
+
+def _text(renderable) -> str:
+    console = Console(record=True, width=200, file=io.StringIO(), color_system=None)
+    console.print(renderable)
+    return console.export_text()
+
+
+def test_status_shows_executions_events_and_schedules(home, tmp_path):
+    wf = tmp_path / "wf.py"
+    wf.write_text("from ai_flow.model.workflow import Workflow\n"
+                  "from ai_flow.operators.bash import BashOperator\n"
+                  "with Workflow(name='w'):\n"
+                  "    BashOperator(name='long_task', bash_command='sleep 100')\n")
+    ops.upload_workflows(str(wf))
+    execution = ops.start_workflow_execution("w")
+    ops.add_workflow_schedule("cron@0 * * * *", "w")
+    with open_database(load_aiflow_settings()) as db:
+        Scheduler(db).step(now_ms())  # the execution starts: its task is QUEUED
+    with NotificationClient() as client:
+        client.send_event("model_validated", "v7")
+    snapshot = collect(load_aiflow_settings())
+    assert snapshot.scheduler_pid is None and snapshot.lag == 1
+    text = _text(render(snapshot))
+    assert "no scheduler runs for this home" in text
+    assert "default.w" in text and "long_task" in text and "QUEUED" in text
+    assert str(execution) in text
+    assert "model_validated" in text and "v7" in text
+    assert "cron@0 * * * *" in text
+    assert collect(load_aiflow_settings(), workflow="other").executions == []
+    assert len(collect(load_aiflow_settings(), workflow="w").executions) == 1
+
+
+def test_status_on_an_empty_home(home):
+    text = _text(render(collect(load_aiflow_settings())))
+    assert "running executions" in text and "latest events" in text
