@@ -33,3 +33,11 @@ def test_benchmark_script_is_documented():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for script in (ROOT / "benchmarks").glob("[!_]*.py"):
         assert f"benchmarks/{script.name}" in readme
+
+
+def test_examples_copied_from_the_spec_stay_unmodified():
+    samples = ROOT / "tests" / "spec_samples"
+    for example, sample in (("quickstart/quickstart.py", "quickstart.py"),
+                            ("tutorial/tutorial.py", "tutorial.py")):
+        body = (ROOT / "examples" / example).read_text().splitlines()[1:]
+        assert body == (samples / sample).read_text().splitlines()[1:], example

@@ -8,6 +8,8 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 AIFLOW = [sys.executable, "-c", "from aiflow_lite.cli.aiflow import main; main()"]
 
@@ -92,3 +94,27 @@ def test_periodic_example_runs_its_task_and_follower_each_period(home):
     reports = [t for t in tasks if t["task_name"] == "report" and t["status"] == "SUCCESS"]
     assert len(collects) >= 2 and len(reports) >= 2
     assert any("periodic interval@0 0 0 2" in (t["reason"] or "") for t in collects)
+
+
+@pytest.mark.slow
+def test_the_tutorial_trains_deploys_and_predicts_under_a_timeout(home, tmp_path):
+    import shutil
+
+    pytest.importorskip("sklearn", reason="the tutorial uses scikit-learn")
+    tutorial = tmp_path / "tutorial"
+    shutil.copytree(EXAMPLES / "tutorial", tutorial,
+                    ignore=shutil.ignore_patterns("dataset", "__pycache__"))
+    subprocess.run([sys.executable, str(tutorial / "make_dataset.py")], check=True,
+                   capture_output=True, timeout=120)
+    run_home = tmp_path / "home"
+    proc = run(str(tutorial / "tutorial.py"), "-f", str(tutorial / "dataset"), "--timeout",
+               "30", "--home", str(run_home), "-o", "json", timeout=300)
+    assert proc.returncode == 2, proc.stderr  # two tasks stream until the timeout
+    statuses = {}
+    for t in json.loads(proc.stdout)["tasks"]:
+        statuses.setdefault(t["task_name"], set()).add(t["status"])
+    assert statuses["pre_processing"] == {"STOPPED"} and statuses["predicting"] == {"STOPPED"}
+    for name in ("training", "validating", "deploying"):
+        assert "SUCCESS" in statuses[name]
+    predictions = list(run_home.glob("working_dir/*/tmp/predict_result"))
+    assert predictions and "predict result: [" in predictions[0].read_text()

@@ -2,10 +2,10 @@
 import time
 
 from ai_flow.model.action import TaskAction
-from ai_flow.model.workflow import Workflow
 from ai_flow.notification.notification_client import AIFlowNotificationClient
 from ai_flow.operators.bash import BashOperator
 from ai_flow.operators.python import PythonOperator
+from ai_flow.model.workflow import Workflow
 
 EVENT_KEY = "key"
 
