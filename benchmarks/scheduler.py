@@ -31,7 +31,7 @@ from _report import print_report
 from aiflow_lite import ops
 from aiflow_lite.config import Settings, load_aiflow_settings
 from aiflow_lite.engine.executions import ExecutionStore
-from aiflow_lite.engine.runner import running_scheduler_pid
+from aiflow_lite.engine.lock import running_scheduler_pid
 from aiflow_lite.home import open_database
 from aiflow_lite.ns.client import NotificationClient
 from aiflow_lite.ns.wakeup import WakeSocket, wake_dir_for

@@ -28,7 +28,7 @@ def aiflow(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 
 def scheduler_pid(home: Path):
     from aiflow_lite.config import load_aiflow_settings
-    from aiflow_lite.engine.runner import running_scheduler_pid
+    from aiflow_lite.engine.lock import running_scheduler_pid
 
     return running_scheduler_pid(load_aiflow_settings())
 

@@ -59,8 +59,8 @@ def _run(file_path: str, files: Optional[str], workflow_name: Optional[str],
     from aiflow_lite import ops
     from aiflow_lite.cli.run_report import Progress, write_junit, write_summary
     from aiflow_lite.config import load_aiflow_settings
+    from aiflow_lite.engine.lock import running_scheduler_pid
     from aiflow_lite.engine.run_once import run_execution
-    from aiflow_lite.engine.runner import running_scheduler_pid
     from aiflow_lite.errors import AiflowError, InvalidInput
 
     settings = load_aiflow_settings()

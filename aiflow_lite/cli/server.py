@@ -27,7 +27,7 @@ def start(daemon: bool) -> None:
     Example: aiflow server start -d
     """
     from aiflow_lite.config import load_aiflow_settings
-    from aiflow_lite.engine.runner import running_scheduler_pid
+    from aiflow_lite.engine.lock import running_scheduler_pid
     from aiflow_lite.errors import AiflowError
 
     settings = load_aiflow_settings()
@@ -64,7 +64,7 @@ def stop() -> None:
     import signal
 
     from aiflow_lite.config import load_aiflow_settings
-    from aiflow_lite.engine.runner import running_scheduler_pid
+    from aiflow_lite.engine.lock import running_scheduler_pid
     from aiflow_lite.errors import AiflowError
 
     settings = load_aiflow_settings()

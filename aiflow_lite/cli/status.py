@@ -30,7 +30,7 @@ class StatusSnapshot:
 def collect(settings: Any, namespace: Optional[str] = None,
             workflow: Optional[str] = None, events: int = 10) -> StatusSnapshot:
     from aiflow_lite.engine.executions import ExecutionStore
-    from aiflow_lite.engine.runner import lock_path, running_scheduler_pid
+    from aiflow_lite.engine.lock import lock_path, running_scheduler_pid
     from aiflow_lite.events import now_ms
     from aiflow_lite.home import open_database
     from aiflow_lite.ns.event_log import EventLog

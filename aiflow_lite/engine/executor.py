@@ -50,6 +50,8 @@ class LocalExecutor:
         self.worker_start = str(settings.values.get("executor_worker_start", "forkserver"))
         self.workers: Dict[int, _Worker] = {}
         self._forks = ForkServerClient(self._env)
+        if self.worker_start == "forkserver":
+            self._forks.prestart()  # it warms up while the scheduler takes its first steps
 
     # -- launching ----------------------------------------------------------------------------
 
@@ -213,6 +215,9 @@ class ForkServerClient:
 
     def alive(self) -> bool:
         return self._process is not None and self._process.poll() is None
+
+    def prestart(self) -> None:
+        self._ensure()
 
     def run(self, task_execution_id: int, log_path: str) -> Optional[int]:
         """Fork a worker; its pid, or None if the fork server cannot be had."""

@@ -19,6 +19,7 @@ from typing import Callable, Optional
 from aiflow_lite.config import Settings, load_aiflow_settings
 from aiflow_lite.engine.executions import ExecutionStore
 from aiflow_lite.engine.executor import LocalExecutor
+from aiflow_lite.engine.lock import lock_path, running_scheduler_pid
 from aiflow_lite.engine.scheduler import BATCH, Scheduler
 from aiflow_lite.errors import AiflowError
 from aiflow_lite.events import now_ms
@@ -28,32 +29,8 @@ from aiflow_lite.ns.wakeup import WakeSocket, wake_dir_for
 
 log = logging.getLogger(__name__)
 
-LOCK_FILE = "scheduler.lock"
 IDLE_POLL_S = 1.0
 BUSY_POLL_S = 0.1  # while workers run: how soon an unreported death is noticed
-
-
-def lock_path(settings: Settings) -> str:
-    return os.path.join(settings.home, LOCK_FILE)
-
-
-def running_scheduler_pid(settings: Settings) -> Optional[int]:
-    """The pid of the scheduler holding this home's lock, or None when none runs."""
-    path = lock_path(settings)
-    try:
-        fd = os.open(path, os.O_RDWR)
-    except FileNotFoundError:
-        return None
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            text = os.pread(fd, 32, 0).decode(errors="replace").strip()
-            return int(text) if text.isdigit() else -1
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return None
-    finally:
-        os.close(fd)
 
 
 class SchedulerService:

@@ -44,6 +44,6 @@ def send_command(db: Any, command: str, **args: Any) -> None:
 
 def scheduler_pid() -> Any:
     """The pid of this home's running scheduler, or None."""
-    from aiflow_lite.engine.runner import running_scheduler_pid
+    from aiflow_lite.engine.lock import running_scheduler_pid
 
     return running_scheduler_pid(load_aiflow_settings())
