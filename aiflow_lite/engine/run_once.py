@@ -71,6 +71,8 @@ def run_execution(settings: Settings, execution_id: int, timeout: Optional[float
 
 def _quiescent(service: SchedulerService, execution_id: int, tasks: list) -> bool:
     execution = service.scheduler.executions.get_execution(execution_id)
+    if service.executor.active():
+        return False  # a worker still exiting: its home must outlive it
     if execution.status in ("SUCCESS", "FAILED", "STOPPED") and not any(
             t.status in _ACTIVE for t in tasks):
         return True

@@ -235,8 +235,12 @@ class Scheduler:
     def _task_result(self, event: Event) -> None:
         args = _context(event)
         meta = self.executions.get_task_execution(int(args.get("task_execution_id", 0)))
-        if meta is None or meta.status not in (TaskStatus.RUNNING.value,
-                                               TaskStatus.STOPPING.value):
+        if meta is None:
+            return
+        unclaimed_death = (meta.status == TaskStatus.QUEUED.value and event.sender == "executor"
+                           and event.value == TaskStatus.FAILED.value)
+        if meta.status not in (TaskStatus.RUNNING.value, TaskStatus.STOPPING.value) \
+                and not unclaimed_death:
             return  # a late or repeated report: the first one won
         if int(args.get("try_number", meta.try_number)) != meta.try_number:
             return

@@ -107,6 +107,8 @@ def run(task_execution_id: int, log_path: Optional[str] = None,
     heartbeat = _Heartbeat(settings, task_execution_id, pid)
     try:
         status, message = _run_task(settings, store, execution, meta)
+    except TaskStopped:  # a stop that landed while a failure was being handled
+        status, message = TaskStatus.STOPPED, "stopped"
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         heartbeat.stop()
