@@ -56,8 +56,10 @@ NOTIFICATION_DEFAULTS: dict = {
 }
 
 _INT_KEYS = {
-    "rpc_port", "server_port", "busy_timeout_ms", "task_executor_heartbeat_check_interval",
-    "task_heartbeat_timeout", "task_heartbeat_interval", "local_executor_parallelism",
+    "rpc_port", "server_port", "busy_timeout_ms", "local_executor_parallelism",
+}
+_POSITIVE_FLOAT_KEYS = {
+    "task_executor_heartbeat_check_interval", "task_heartbeat_timeout", "task_heartbeat_interval",
 }
 _DURATION_RE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*\Z")
 _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
@@ -174,6 +176,15 @@ def _resolve(defaults: Mapping[str, tuple], path: str, home: str) -> dict:
             except (TypeError, ValueError):
                 raise InvalidInput(
                     f"config {path}: {key} must be an integer, got {value!r}"
+                ) from None
+        if key in _POSITIVE_FLOAT_KEYS:
+            try:
+                values[key] = float(values[key])
+                if not values[key] > 0:
+                    raise ValueError
+            except (TypeError, ValueError):
+                raise InvalidInput(
+                    f"config {path}: {key} must be a number of seconds > 0, got {value!r}"
                 ) from None
     if str(values.get("durability")).lower() not in ("normal", "full"):
         raise InvalidInput(f"config {path}: durability must be normal or full")

@@ -381,3 +381,21 @@ def test_a_worker_that_dies_before_claiming_fails_its_task_once(home, server, tm
     with NotificationClient() as client:
         results = client.count_events("__aiflow.task_result")
     assert results <= 3  # reported, not relaunched in a loop
+
+
+def test_a_worker_without_heartbeats_is_killed_and_failed(home, server, tmp_path):
+    wf = tmp_path / "frozen.py"
+    wf.write_text("import os, signal\n"
+                  "from ai_flow.model.workflow import Workflow\n"
+                  "from ai_flow.operators.python import PythonOperator\n"
+                  "def freeze():\n    os.kill(os.getpid(), signal.SIGSTOP)\n"
+                  "with Workflow(name='frozen'):\n"
+                  "    PythonOperator(name='t', python_callable=freeze)\n")
+    home.mkdir(exist_ok=True)
+    (home / "aiflow_server.yaml").write_text("task_heartbeat_interval: 0.2\n"
+                                             "task_heartbeat_timeout: 1\n")
+    aiflow("workflow", "upload", str(wf))
+    server()
+    execution = start_execution("frozen")
+    assert wait_execution(execution, timeout=30) == "FAILED"
+    assert "no heartbeat" in tasks(execution)["t"]["stop_reason"]

@@ -21,7 +21,7 @@ from typing import Callable, Dict, List, Optional
 from aiflow_lite.config import Settings
 from aiflow_lite.engine.executions import ExecutionStore
 from aiflow_lite.engine.worker import process_start_time
-from aiflow_lite.events import InternalKey
+from aiflow_lite.events import InternalKey, now_ms
 from aiflow_lite.meta import TaskExecutionMeta
 from aiflow_lite.ns.event_log import EventLog
 from aiflow_lite.status import TaskStatus
@@ -40,6 +40,7 @@ class _Worker:
     pid_start: Optional[str] = None
     kill_at: Optional[float] = None
     forked: bool = False  # a child of the fork server, which reports its exit
+    reported: bool = False  # the executor already reported its result
 
 
 class LocalExecutor:
@@ -53,6 +54,7 @@ class LocalExecutor:
         self._forks = ForkServerClient(self._env)
         self._next_stray_check = 0.0
         self._strays: set = set()
+        self.heartbeat_timeout_s = float(settings.values.get("task_heartbeat_timeout", 60))
         if self.worker_start == "forkserver":
             self._forks.prestart()  # it warms up while the scheduler takes its first steps
 
@@ -151,6 +153,7 @@ class LocalExecutor:
         if now < self._next_stray_check:
             return
         self._next_stray_check = now + STRAY_CHECK_S
+        self._check_heartbeats()
         for meta in self.store.task_executions_in((TaskStatus.RUNNING.value,
                                                    TaskStatus.STOPPING.value)):
             if meta.id in self.workers or self._adopt(meta.id) is not None:
@@ -197,9 +200,9 @@ class LocalExecutor:
         """Its own report, if any, is already in the log before this one (it reports, then
         exits), so the scheduler keeps the first: this only counts when there was none."""
         meta = self.store.get_task_execution(worker.task_execution_id)
-        if meta is None or meta.status not in (TaskStatus.RUNNING.value,
-                                               TaskStatus.STOPPING.value,
-                                               TaskStatus.QUEUED.value):
+        if worker.reported or meta is None or meta.status not in (TaskStatus.RUNNING.value,
+                                                                  TaskStatus.STOPPING.value,
+                                                                  TaskStatus.QUEUED.value):
             return
         if meta.status == TaskStatus.QUEUED.value and code == 0:
             return  # it found nothing to claim
@@ -219,6 +222,22 @@ class LocalExecutor:
                            internal=True)
 
     # -- after a restart ----------------------------------------------------------------------
+
+    def _check_heartbeats(self) -> None:
+        """A worker whose heartbeats stopped (hung, or frozen with SIGSTOP) is killed and its
+        execution reported FAILED: alive is not enough, it must show progress."""
+        limit_ms = self.heartbeat_timeout_s * 1000
+        now = now_ms()
+        for worker in list(self.workers.values()):
+            meta = self.store.get_task_execution(worker.task_execution_id)
+            if worker.reported or meta is None or meta.status != TaskStatus.RUNNING.value or \
+                    meta.heartbeat_time is None or now - meta.heartbeat_time <= limit_ms:
+                continue
+            self._signal(worker, signal.SIGKILL)
+            self.report(meta.id, meta.try_number, TaskStatus.FAILED,
+                        f"no heartbeat for {(now - meta.heartbeat_time) / 1000:.0f}s "
+                        f"(task_heartbeat_timeout is {self.heartbeat_timeout_s:g}s)")
+            worker.reported = True  # its coming exit is no news: the report above is its result
 
     def recover(self, heartbeat_timeout_s: float) -> None:
         """Adopt the workers of a previous scheduler that still run; report the dead ones.
