@@ -56,18 +56,32 @@ def run(file_path: str, files: Optional[str], workflow_name: Optional[str], home
 
 def _run(file_path: str, files: Optional[str], workflow_name: Optional[str],
          timeout: Optional[float], strict: bool, junit_xml: Optional[str], output: str) -> int:
-    from aiflow_lite import ops
-    from aiflow_lite.cli.run_report import Progress, write_junit, write_summary
     from aiflow_lite.config import load_aiflow_settings
     from aiflow_lite.engine.lock import running_scheduler_pid
-    from aiflow_lite.engine.run_once import run_execution
-    from aiflow_lite.errors import AiflowError, InvalidInput
+    from aiflow_lite.engine.runner import SchedulerService
+    from aiflow_lite.errors import AiflowError
 
     settings = load_aiflow_settings()
     pid = running_scheduler_pid(settings)
     if pid is not None:
         raise AiflowError(f"a scheduler (pid {pid}) already runs for {settings.home}; use "
                           "`aiflow workflow-execution start` there, or another --home")
+    service = SchedulerService(settings)  # first: its fork server warms up during the upload
+    try:
+        return _upload_and_run(service, file_path, files, workflow_name, timeout, strict,
+                               junit_xml, output)
+    finally:
+        service.close()
+
+
+def _upload_and_run(service: Any, file_path: str, files: Optional[str],
+                    workflow_name: Optional[str], timeout: Optional[float], strict: bool,
+                    junit_xml: Optional[str], output: str) -> int:
+    from aiflow_lite import ops
+    from aiflow_lite.cli.run_report import Progress, write_junit, write_summary
+    from aiflow_lite.engine.run_once import run_execution
+    from aiflow_lite.errors import InvalidInput
+
     artifacts = [f.strip() for f in files.split(",") if f.strip()] if files else []
     metas = ops.upload_workflows(file_path, artifacts)
     chosen = _choose(metas, workflow_name)
@@ -80,7 +94,7 @@ def _run(file_path: str, files: Optional[str], workflow_name: Optional[str],
     progress = Progress(quiet=output == "json")
     progress.begin(chosen.namespace, chosen.name, execution_id)
     try:
-        result = run_execution(settings, execution_id, timeout, progress.update, strict)
+        result = run_execution(service, execution_id, timeout, progress.update, strict)
     finally:
         progress.end()
     write_summary(result, output)

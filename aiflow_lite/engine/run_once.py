@@ -11,7 +11,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional
 
-from aiflow_lite.config import Settings
 from aiflow_lite.engine.runner import SchedulerService
 from aiflow_lite.meta import TaskExecutionMeta, WorkflowExecutionMeta
 from aiflow_lite.status import TASK_ACTIVE
@@ -31,42 +30,41 @@ class RunResult:
     task_names: List[str] = field(default_factory=list)
 
 
-def run_execution(settings: Settings, execution_id: int, timeout: Optional[float] = None,
+def run_execution(service: SchedulerService, execution_id: int,
+                  timeout: Optional[float] = None,
                   on_change: Optional[Callable[[List[TaskExecutionMeta]], None]] = None,
                   strict: bool = False) -> RunResult:
-    """Schedule `execution_id` in this process until quiescence or `timeout` seconds."""
-    service = SchedulerService(settings)
+    """Schedule `execution_id` with `service` (this process's scheduler, made before the upload
+    so that its fork server warms up meanwhile) until quiescence or `timeout` seconds."""
     started = time.monotonic()
     seen: Dict[int, str] = {}
     timed_out = False
     store = service.scheduler.executions
-    try:
-        while True:
-            service.step()
-            tasks = store.list_task_executions(execution_id)
-            changed = [t for t in tasks if seen.get(t.id) != t.status]
-            for t in changed:
-                seen[t.id] = t.status
-            if changed and on_change is not None:
-                on_change(changed)
-            if _quiescent(service, execution_id, tasks):
-                break
-            if timeout is not None and time.monotonic() - started > timeout and not timed_out:
-                timed_out = True
-                _stop(service, execution_id)
-                continue
-            service.wake.wait(0.05 if service.executor.active() else 0.5)
-        workflow = service.scheduler.workflow(store.get_execution(execution_id).snapshot_id)
+    while True:
+        service.step()
         tasks = store.list_task_executions(execution_id)
-        ran = {t.task_name for t in tasks}
-        never = [name for name in workflow.tasks if name not in ran]
-        execution = store.get_execution(execution_id)
-        result = RunResult(execution, tasks, never, timed_out, time.monotonic() - started,
-                           task_names=list(workflow.tasks))
-        result.exit_code = _exit_code(result, strict)
-        return result
-    finally:
-        service.close()
+        changed = [t for t in tasks if seen.get(t.id) != t.status]
+        for t in changed:
+            seen[t.id] = t.status
+        if changed and on_change is not None:
+            on_change(changed)
+        if _quiescent(service, execution_id, tasks):
+            break
+        if timeout is not None and time.monotonic() - started > timeout and not timed_out:
+            timed_out = True
+            _stop(service, execution_id)
+            continue
+        # Short naps while workers run: their exits come through the fork server, not the log.
+        service.wake.wait(0.01 if service.executor.active() else 0.5)
+    workflow = service.scheduler.workflow(store.get_execution(execution_id).snapshot_id)
+    tasks = store.list_task_executions(execution_id)
+    ran = {t.task_name for t in tasks}
+    never = [name for name in workflow.tasks if name not in ran]
+    execution = store.get_execution(execution_id)
+    result = RunResult(execution, tasks, never, timed_out, time.monotonic() - started,
+                       task_names=list(workflow.tasks))
+    result.exit_code = _exit_code(result, strict)
+    return result
 
 
 def _quiescent(service: SchedulerService, execution_id: int, tasks: list) -> bool:
