@@ -118,3 +118,39 @@ def test_the_tutorial_trains_deploys_and_predicts_under_a_timeout(home, tmp_path
         assert "SUCCESS" in statuses[name]
     predictions = list(run_home.glob("working_dir/*/tmp/predict_result"))
     assert predictions and "predict result: [" in predictions[0].read_text()
+
+
+def test_on_a_terminal_the_run_shows_a_live_table(home, tmp_path):
+    import os
+    import pty
+    import select
+
+    wf = tmp_path / "wf.py"
+    wf.write_text("from ai_flow.model.workflow import Workflow\n"
+                  "from ai_flow.operators.bash import BashOperator\n"
+                  "with Workflow(name='w'):\n"
+                  "    BashOperator(name='first_step', bash_command='true')\n")
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([*AIFLOW, "run", str(wf)], stdin=slave, stdout=slave, stderr=slave,
+                            env={**os.environ, "TERM": "xterm", "COLUMNS": "160"})
+    os.close(slave)
+    chunks = []
+    try:
+        while True:
+            ready, _, _ = select.select([master], [], [], 60)
+            if not ready:
+                break
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # the child closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+    finally:
+        os.close(master)
+        code = proc.wait(timeout=60)
+    screen = b"".join(chunks).decode(errors="replace")
+    assert code == 0
+    assert "default.w execution 1" in screen  # the live table's title
+    assert "first_step" in screen and "SUCCESS" in screen

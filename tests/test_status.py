@@ -49,3 +49,20 @@ def test_status_shows_executions_events_and_schedules(home, tmp_path):
 def test_status_on_an_empty_home(home):
     text = _text(render(collect(load_aiflow_settings())))
     assert "running executions" in text and "latest events" in text
+
+
+def test_the_run_progress_table_renders_each_task_and_why_it_started():
+    from aiflow_lite.cli.run_report import Progress
+    from aiflow_lite.meta import TaskExecutionMeta
+
+    progress = Progress(quiet=True)
+    progress.title = "default.w execution 1"
+    rows = [TaskExecutionMeta(1, 1, "extract", 1, "MANUAL", "SUCCESS", 1, 0, 5, None, None,
+                              "the execution started"),
+            TaskExecutionMeta(2, 1, "train", 1, "EVENT", "RUNNING", 1, 5, None, None, None,
+                              "rule 1 (START on event) fired by event 'data_ready' at offset 7")]
+    progress.update(rows)
+    text = _text(progress._table())
+    assert "default.w execution 1" in text
+    assert "extract" in text and "SUCCESS" in text
+    assert "train" in text and "RUNNING" in text and "data_ready" in text
