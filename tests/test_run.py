@@ -154,3 +154,12 @@ def test_on_a_terminal_the_run_shows_a_live_table(home, tmp_path):
     assert code == 0
     assert "default.w execution 1" in screen  # the live table's title
     assert "first_step" in screen and "SUCCESS" in screen
+
+
+def test_the_event_trigger_example_follows_the_triggered_workflow(home):
+    proc = run(str(EXAMPLES / "event_trigger" / "workflow.py"), "--workflow",
+               "event_trigger_workflow_1", "-o", "json")
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    ran = {(t["workflow_execution_id"], t["task_name"], t["status"]) for t in summary["tasks"]}
+    assert ran == {(1, "event_task", "SUCCESS"), (2, "task1", "SUCCESS")}

@@ -78,7 +78,7 @@ def _summary_rows(result: Any) -> List[Dict[str, Any]]:
     rows = []
     by_task: Dict[str, List[Any]] = {}
     for task in result.tasks:
-        by_task.setdefault(task.task_name, []).append(task)
+        by_task.setdefault(result.label(task), []).append(task)
     for name in result.task_names:
         runs = by_task.get(name, [])
         last = runs[-1] if runs else None
@@ -121,7 +121,7 @@ def write_summary(result: Any, output: str) -> None:
                              for r in rows]), nl=False)
     for task in result.tasks:
         if task.status == "FAILED":
-            click.echo(f"\n--- {task.task_name} #{task.sequence_number} failed: "
+            click.echo(f"\n--- {result.label(task)} #{task.sequence_number} failed: "
                        f"{task.stop_reason or ''}\n{_log_tail(task)}", nl=False)
     if result.never_triggered:
         click.echo(f"\nNever triggered: {', '.join(result.never_triggered)}")
@@ -142,7 +142,7 @@ def write_junit(result: Any, path: str) -> None:
     for task in result.tasks:
         seconds = ((task.end_time or task.begin_time or 0) - (task.begin_time or 0)) / 1000
         case = ET.SubElement(suite, "testcase", classname=suite_name,
-                             name=f"{task.task_name}#{task.sequence_number}",
+                             name=f"{result.label(task)}#{task.sequence_number}",
                              time=f"{seconds:.3f}")
         if task.status == "FAILED":
             failure = ET.SubElement(case, "failure", message=task.stop_reason or "failed")

@@ -57,6 +57,11 @@ class ExecutionStore:
                             (workflow_id,))
         return [WorkflowExecutionMeta(*r) for r in rows]
 
+    def executions_after(self, execution_id: int) -> List[WorkflowExecutionMeta]:
+        """Executions created after `execution_id` (by triggers or schedules, say)."""
+        return [WorkflowExecutionMeta(*r) for r in self.db.rows(
+            f"{_EXECUTION} WHERE e.id > ? ORDER BY e.id", (execution_id,))]
+
     def running_executions(self, namespace: Optional[str] = None) -> List[WorkflowExecutionMeta]:
         sql, params = f"{_EXECUTION} WHERE e.status = ?", [WorkflowStatus.RUNNING.value]
         if namespace is not None:

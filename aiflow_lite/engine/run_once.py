@@ -21,13 +21,21 @@ _ACTIVE = {s.value for s in TASK_ACTIVE}
 
 @dataclass
 class RunResult:
-    execution: WorkflowExecutionMeta
-    tasks: List[TaskExecutionMeta]
+    execution: WorkflowExecutionMeta  # the one the run started
+    tasks: List[TaskExecutionMeta]  # of every execution the run followed
     never_triggered: List[str]
     timed_out: bool
     seconds: float
     exit_code: int = EXIT_SUCCESS
     task_names: List[str] = field(default_factory=list)
+    executions: List[WorkflowExecutionMeta] = field(default_factory=list)
+
+    def label(self, task: TaskExecutionMeta) -> str:
+        """The task's name; qualified by its workflow when the run followed several."""
+        if len(self.executions) <= 1:
+            return task.task_name
+        names = {e.id: e.workflow_name for e in self.executions}
+        return f"{names.get(task.workflow_execution_id, '?')}.{task.task_name}"
 
 
 def run_execution(service: SchedulerService, execution_id: int,
@@ -35,34 +43,42 @@ def run_execution(service: SchedulerService, execution_id: int,
                   on_change: Optional[Callable[[List[TaskExecutionMeta]], None]] = None,
                   strict: bool = False) -> RunResult:
     """Schedule `execution_id` with `service` (this process's scheduler, made before the upload
-    so that its fork server warms up meanwhile) until quiescence or `timeout` seconds."""
+    so that its fork server warms up meanwhile) until quiescence or `timeout` seconds.
+    Executions that start meanwhile (a workflow trigger fired by this one) are followed too."""
     started = time.monotonic()
     seen: Dict[int, str] = {}
     timed_out = False
     store = service.scheduler.executions
+    followed = [execution_id]
     while True:
         service.step()
-        tasks = store.list_task_executions(execution_id)
+        followed += [e.id for e in store.executions_after(followed[-1])]
+        tasks = [t for eid in followed for t in store.list_task_executions(eid)]
         changed = [t for t in tasks if seen.get(t.id) != t.status]
         for t in changed:
             seen[t.id] = t.status
         if changed and on_change is not None:
             on_change(changed)
-        if _quiescent(service, execution_id, tasks):
+        if all(_quiescent(service, eid, [t for t in tasks if t.workflow_execution_id == eid])
+               for eid in followed):
             break
         if timeout is not None and time.monotonic() - started > timeout and not timed_out:
             timed_out = True
-            _stop(service, execution_id)
+            for eid in followed:
+                _stop(service, eid)
             continue
         # Short naps while workers run: their exits come through the fork server, not the log.
         service.wake.wait(0.01 if service.executor.active() else 0.5)
-    workflow = service.scheduler.workflow(store.get_execution(execution_id).snapshot_id)
-    tasks = store.list_task_executions(execution_id)
-    ran = {t.task_name for t in tasks}
-    never = [name for name in workflow.tasks if name not in ran]
-    execution = store.get_execution(execution_id)
-    result = RunResult(execution, tasks, never, timed_out, time.monotonic() - started,
-                       task_names=list(workflow.tasks))
+    executions = [store.get_execution(eid) for eid in followed]
+    tasks = [t for eid in followed for t in store.list_task_executions(eid)]
+    result = RunResult(executions[0], tasks, [], timed_out, time.monotonic() - started,
+                       executions=executions)
+    for execution in executions:
+        workflow = service.scheduler.workflow(execution.snapshot_id)
+        ran = {t.task_name for t in tasks if t.workflow_execution_id == execution.id}
+        prefix = f"{execution.workflow_name}." if len(executions) > 1 else ""
+        result.task_names += [prefix + name for name in workflow.tasks]
+        result.never_triggered += [prefix + name for name in workflow.tasks if name not in ran]
     result.exit_code = _exit_code(result, strict)
     return result
 
@@ -74,7 +90,7 @@ def _quiescent(service: SchedulerService, execution_id: int, tasks: list) -> boo
     if execution.status in ("SUCCESS", "FAILED", "STOPPED") and not any(
             t.status in _ACTIVE for t in tasks):
         return True
-    if any(t.status in _ACTIVE for t in tasks) or service.executor.active():
+    if any(t.status in _ACTIVE for t in tasks):
         return False
     if service.scheduler.lag() > 0:
         return False
@@ -93,7 +109,7 @@ def _stop(service: SchedulerService, execution_id: int) -> None:
 def _exit_code(result: RunResult, strict: bool) -> int:
     if any(t.status == "FAILED" for t in _latest(result.tasks)):
         return EXIT_FAILED
-    if result.timed_out or result.execution.status == "STOPPED":
+    if result.timed_out or any(e.status == "STOPPED" for e in result.executions):
         return EXIT_TIMEOUT
     if strict and result.never_triggered:
         return EXIT_FAILED
@@ -101,8 +117,9 @@ def _exit_code(result: RunResult, strict: bool) -> int:
 
 
 def _latest(tasks: List[TaskExecutionMeta]) -> List[TaskExecutionMeta]:
-    latest: Dict[str, TaskExecutionMeta] = {}
+    latest: Dict[tuple, TaskExecutionMeta] = {}
     for t in tasks:
-        if t.task_name not in latest or t.sequence_number > latest[t.task_name].sequence_number:
-            latest[t.task_name] = t
+        key = (t.workflow_execution_id, t.task_name)
+        if key not in latest or t.sequence_number > latest[key].sequence_number:
+            latest[key] = t
     return list(latest.values())
