@@ -100,14 +100,12 @@ def show(workflow_execution_id: int, output: str) -> None:
 
     Example: aiflow workflow-execution show 1 -o yaml
     """
-    from aiflow_lite.cli.output import emit
-    from aiflow_lite.errors import NotFound
+    from aiflow_lite.cli.output import emit_one
     from aiflow_lite.ops import get_workflow_execution
 
-    meta = get_workflow_execution(workflow_execution_id)
-    if meta is None:
-        raise NotFound(f"no workflow execution with id {workflow_execution_id}")
-    emit([meta.to_dict()], EXECUTION_COLUMNS, output, time_columns=_TIMES)
+    emit_one(get_workflow_execution(workflow_execution_id),
+             f"no workflow execution with id {workflow_execution_id}", EXECUTION_COLUMNS,
+             output, _TIMES)
 
 
 @workflow_execution.command("delete")
@@ -154,14 +152,12 @@ def show_task(task_execution_id: int, output: str) -> None:
 
     Example: aiflow task-execution show 3 -o json
     """
-    from aiflow_lite.cli.output import emit
-    from aiflow_lite.errors import NotFound
+    from aiflow_lite.cli.output import emit_one
     from aiflow_lite.ops import get_task_execution
 
-    meta = get_task_execution(task_execution_id)
-    if meta is None:
-        raise NotFound(f"no task execution with id {task_execution_id}")
-    emit([meta.to_dict()], (*TASK_COLUMNS, "pid", "log_path"), output, time_columns=_TIMES)
+    emit_one(get_task_execution(task_execution_id),
+             f"no task execution with id {task_execution_id}", (*TASK_COLUMNS, "pid", "log_path"),
+             output, _TIMES)
 
 
 def _task_command(verb: str, example_task: str) -> None:

@@ -67,6 +67,16 @@ def emit(
     click.echo(render_table(list(columns), shown, title=title), nl=False)
 
 
+def emit_one(meta: Any, missing: str, columns: Sequence[str], fmt: str,
+             time_columns: Sequence[str] = ()) -> None:
+    """`show` commands: one record in `fmt`, or `missing` as the one-line error when absent."""
+    if meta is None:
+        from aiflow_lite.errors import NotFound
+
+        raise NotFound(missing)
+    emit([meta.to_dict()], columns, fmt, time_columns=time_columns)
+
+
 def render_table(columns: list, rows: list, title: str | None = None) -> str:
     """Aligned columns under an upper-case header, like `docker ps`: fast to print (no rich
     import on the hot path of every listing) and easy to grep or cut."""

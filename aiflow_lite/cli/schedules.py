@@ -67,13 +67,10 @@ def _define(group: click.Group, noun: str, columns: tuple, example_name: str) ->
     @click.argument("item_id", metavar=f"WORKFLOW_{noun.upper()}_ID", type=int)
     @output_option
     def show(item_id: int, output: str) -> None:
-        from aiflow_lite.cli.output import emit
-        from aiflow_lite.errors import NotFound
+        from aiflow_lite.cli.output import emit_one
 
-        meta = op("get")(item_id)
-        if meta is None:
-            raise NotFound(f"no workflow {noun} with id {item_id}")
-        emit([meta.to_dict()], columns, output, time_columns=times)
+        emit_one(op("get")(item_id), f"no workflow {noun} with id {item_id}", columns, output,
+                 times)
 
     show.help = f"Shows a workflow {noun}.\n\nExample: aiflow workflow-{noun} show 1"
 

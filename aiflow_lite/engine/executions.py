@@ -187,14 +187,6 @@ class ExecutionStore:
                           (task_execution_id,))
         return (row[0], row[1]) if row else (None, None)
 
-    def set_log_path(self, task_execution_id: int, path: str) -> None:
-        self.db.execute("UPDATE task_execution SET log_path = ? WHERE id = ?",
-                        (path, task_execution_id))
-
-    def log_path(self, task_execution_id: int) -> Optional[str]:
-        return self.db.scalar("SELECT log_path FROM task_execution WHERE id = ?",
-                              (task_execution_id,))
-
     def snapshot_file(self, snapshot_id: int) -> Tuple[str, str]:
         """(blob uri, workflow file name) of a snapshot."""
         row = self.db.one("SELECT uri, file_name FROM workflow_snapshot WHERE id = ?",

@@ -128,10 +128,6 @@ class MetadataStore:
                             "ORDER BY w.namespace, w.name" + _page(limit, offset), params)
         return [_workflow(r) for r in rows]
 
-    def workflow_object(self, workflow_id: int) -> bytes:
-        """The cloudpickled definition (only the scheduler and workers unpickle it)."""
-        return self.db.scalar("SELECT workflow FROM workflow WHERE id = ?", (workflow_id,))
-
     def set_workflow_enabled(self, name: str, namespace: str, enabled: bool) -> None:
         with self.db.transaction():
             meta = self.require_workflow(name, namespace)
