@@ -19,12 +19,17 @@ from aiflow_lite.errors import AiflowError, InvalidInput
 
 AIFLOW_CONFIG_FILE = "aiflow_server.yaml"
 NOTIFICATION_CONFIG_FILE = "notification_server.yaml"
+CLIENT_CONFIG_FILE = "aiflow_client.yaml"
+#: The servers' shared secret, when not in their config file (it beats the file).
+TOKEN_ENV = "AIFLOW_SERVER_TOKEN"
 DB_FILE = "aiflow.db"
 
 # Each default: (value, help). `{AIFLOW_HOME}` is replaced by the home directory.
 AIFLOW_DEFAULTS: dict = {
     "log_dir": ("{AIFLOW_HOME}/logs", "directory of AIFlow logs"),
-    "rpc_port": (50051, "port of the rpc server"),
+    "rpc_host": ("127.0.0.1", "address the rpc server binds; any other than loopback needs "
+                 "server_token"),
+    "rpc_port": (50051, "port of the rpc server (0: any free port)"),
     "metadata_backend_uri": (
         "sqlite:///{AIFLOW_HOME}/aiflow.db",
         "the home's SQLite database: event log and metadata",
@@ -33,6 +38,12 @@ AIFLOW_DEFAULTS: dict = {
     "busy_timeout_ms": (30000, "how long a writer waits for the database lock, in ms"),
     "history_retention": ("30d", "keep events this long (e.g. 30d, 12h, 0 = forever)"),
     "notification_server_uri": ("127.0.0.1:50052", "uri of the notification server"),
+    "server_token": (None, "secret every remote call must present (or AIFLOW_SERVER_TOKEN)"),
+    "tls_cert_file": (None, "PEM certificate: serve TLS instead of plaintext"),
+    "tls_key_file": (None, "PEM private key of tls_cert_file"),
+    "rpc_max_message_mb": (64, "largest request or reply, in MiB (uploads included)"),
+    "rpc_max_calls_per_s": (20000, "calls per second per client address before refusals"),
+    "rpc_max_listeners": (64, "listen streams served at once"),
     "task_executor": ("Local", "task executor, options: local"),
     "task_executor_heartbeat_check_interval": (10, "seconds between heartbeat checks"),
     "task_heartbeat_timeout": (60, "seconds without a heartbeat before a task is an orphan"),
@@ -47,7 +58,15 @@ AIFLOW_DEFAULTS: dict = {
 }
 
 NOTIFICATION_DEFAULTS: dict = {
-    "server_port": (50052, "port of the notification server"),
+    "server_host": ("127.0.0.1", "address the notification server binds; any other than "
+                    "loopback needs server_token"),
+    "server_port": (50052, "port of the notification server (0: any free port)"),
+    "server_token": (None, "secret every remote call must present (or AIFLOW_SERVER_TOKEN)"),
+    "tls_cert_file": (None, "PEM certificate: serve TLS instead of plaintext"),
+    "tls_key_file": (None, "PEM private key of tls_cert_file"),
+    "rpc_max_message_mb": (64, "largest request or reply, in MiB (uploads included)"),
+    "rpc_max_calls_per_s": (20000, "calls per second per client address before refusals"),
+    "rpc_max_listeners": (64, "listen streams served at once"),
     "db_uri": (None, "database of the event log; default: the AIFlow home's database"),
     "durability": ("normal", "normal: survives process crashes; full: also power loss (fsync)"),
     "busy_timeout_ms": (30000, "how long a writer waits for the database lock, in ms"),
@@ -55,11 +74,25 @@ NOTIFICATION_DEFAULTS: dict = {
     "wait_for_server_started_timeout": (5.0, "seconds to wait for a started server to answer"),
 }
 
+CLIENT_DEFAULTS: dict = {
+    "server_address": (None, "host:port of the AIFlow server; unset: use the local home"),
+    "server_token": (None, "the server's token (or AIFLOW_SERVER_TOKEN)"),
+    "tls_ca_file": (None, "PEM CA certificate: talk TLS to the server"),
+    "rpc_timeout": (30.0, "seconds a remote call may take"),
+    "blob_manager": (
+        {"blob_manager_class": "aiflow_lite.blob.LocalBlobManager",
+         "blob_manager_config": {"root_directory": "{AIFLOW_HOME}/blob"}},
+        "kept for the spec's file layout; uploads travel inside the call",
+    ),
+}
+
 _INT_KEYS = {
     "rpc_port", "server_port", "busy_timeout_ms", "local_executor_parallelism",
+    "rpc_max_message_mb", "rpc_max_calls_per_s", "rpc_max_listeners",
 }
 _POSITIVE_FLOAT_KEYS = {
-    "task_executor_heartbeat_check_interval", "task_heartbeat_timeout", "task_heartbeat_interval",
+    "rpc_timeout", "task_executor_heartbeat_check_interval", "task_heartbeat_timeout",
+    "task_heartbeat_interval",
 }
 _DURATION_RE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*\Z")
 _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
@@ -186,9 +219,12 @@ def _resolve(defaults: Mapping[str, tuple], path: str, home: str) -> dict:
                 raise InvalidInput(
                     f"config {path}: {key} must be a number of seconds > 0, got {value!r}"
                 ) from None
-    if str(values.get("durability")).lower() not in ("normal", "full"):
-        raise InvalidInput(f"config {path}: durability must be normal or full")
-    values["durability"] = str(values["durability"]).lower()
+    if "durability" in values:
+        if str(values["durability"]).lower() not in ("normal", "full"):
+            raise InvalidInput(f"config {path}: durability must be normal or full")
+        values["durability"] = str(values["durability"]).lower()
+    if os.environ.get(TOKEN_ENV) and "server_token" in values:
+        values["server_token"] = os.environ[TOKEN_ENV]
     return values
 
 
@@ -219,6 +255,31 @@ def load_notification_settings() -> Settings:
     if not values.get("db_uri"):
         values["db_uri"] = load_aiflow_settings().values["metadata_backend_uri"]
     return _settings(path, home, values["db_uri"], values)
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """How a client reaches a server: `aiflow_client.yaml` in the AIFlow home."""
+
+    config_file: str
+    server_address: Optional[str]
+    token: Optional[str]
+    tls_ca_file: Optional[str]
+    timeout_s: float
+
+
+def load_client_settings() -> ClientSettings:
+    home = aiflow_home()
+    path = os.path.join(home, CLIENT_CONFIG_FILE)
+    values = _resolve(CLIENT_DEFAULTS, path, home)
+    address = values.get("server_address")
+    return ClientSettings(path, str(address).strip() if address else None,
+                          _text_or_none(values.get("server_token")),
+                          _text_or_none(values.get("tls_ca_file")), values["rpc_timeout"])
+
+
+def _text_or_none(value: Any) -> Optional[str]:
+    return str(value) if value not in (None, "") else None
 
 
 def default_config_text(defaults: Mapping[str, tuple]) -> str:

@@ -29,3 +29,15 @@ class SchemaError(AiflowError):
 
 class Unsupported(AiflowError):
     """A feature that this build of aiflow_lite does not provide (yet)."""
+
+
+class Unreachable(AiflowError, ConnectionError):
+    """A server named by a `host:port` uri does not answer."""
+
+
+class AccessDenied(AiflowError, PermissionError):
+    """A server refused the call: no token, a wrong token, or a call it never takes remotely."""
+
+
+class Busy(AiflowError):
+    """A server refused the call for now: too many calls or listeners; retry later."""

@@ -172,7 +172,7 @@ def bench_latency(watch: Watch, marks: str, runs: int, warmup: int = 3) -> List[
     starts = [int(line) for line in Path(marks).read_text().split()]
     if len(starts) != len(sends):
         raise RuntimeError(f"{len(starts)} task starts for {len(sends)} events")
-    return [(s - e) / 1e6 for e, s in zip(sends, starts)][warmup:]
+    return [(s - e) / 1e6 for e, s in zip(sends, starts, strict=True)][warmup:]
 
 
 def cpu_seconds(pid: int) -> float:
@@ -242,7 +242,7 @@ def bench_mode(args: argparse.Namespace, home: str, mode: str, watch: Watch,
         before, start = [cpu_seconds(p) for p in pids], time.perf_counter()
         time.sleep(args.idle_seconds)
         cpu = [100 * (cpu_seconds(p) - b) / (time.perf_counter() - start)
-               for p, b in zip(pids, before)]
+               for p, b in zip(pids, before, strict=True)]
         add(f"5. idle scheduler CPU over {args.idle_seconds:g} s", f"{cpu[0]:.3f} %", "<= 0.2 %",
             cpu[0] <= 0.2)
         add("5. idle scheduler RSS", f"{rss_mb(proc.pid):.1f} MB")

@@ -21,3 +21,16 @@ def test_event_log_benchmark_runs_and_prints_every_figure(tmp_path):
     for figure in ("SDK / raw", "send_events", "listener (other process) p50", "idle listener",
                    "next 100 of a key", "summary:"):
         assert figure in proc.stdout, f"missing {figure!r} in:\n{proc.stdout}"
+
+
+def test_rpc_benchmark_runs_and_prints_every_figure(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "rpc.py"), "--events", "50", "--latency-events", "20",
+         "--ops-calls", "20"],
+        capture_output=True, text=True, timeout=300, env={"PATH": "/usr/bin:/bin",
+                                                          "HOME": str(tmp_path)},
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    for figure in ("raw gRPC empty call", "remote send_event", "remote send -> remote listener",
+                   "remote ops call", "summary:"):
+        assert figure in proc.stdout, f"missing {figure!r} in:\n{proc.stdout}"

@@ -8,8 +8,9 @@ from typing import List
 
 import pytest
 from conftest import read_line, wait_for
+from rpc_helpers import ServerProcess
 
-from aiflow_lite.errors import NotFound, Unsupported
+from aiflow_lite.errors import NotFound, Unreachable
 from aiflow_lite.events import Event
 from aiflow_lite.ns.client import ListenerProcessor, NotificationClient
 
@@ -28,7 +29,35 @@ class Collector(ListenerProcessor):
             return [e.value for e in self.events]
 
 
-def test_send_list_count(client):
+@pytest.fixture(params=["embedded", "remote"])
+def connect(request, settings, home):
+    """Makes clients of the test's home: embedded, or through a real notification server (the
+    same contract, run against both)."""
+    made = []
+    server = None
+    if request.param == "remote":
+        server = ServerProcess(home, "notification").start()
+
+    def make() -> NotificationClient:
+        c = (NotificationClient(server.address) if server
+             else NotificationClient(settings=settings))
+        made.append(c)
+        return c
+
+    yield make
+    for c in made:
+        c.close()
+    if server:
+        server.stop()
+
+
+@pytest.fixture
+def any_client(connect):
+    return connect()
+
+
+def test_send_list_count(any_client):
+    client = any_client
     sent = client.send_event("k", "v", context={"run": 7})
     assert sent.offset == 1 and sent.namespace == "default"
     client.send_events([Event("k", "w", namespace="other"), Event("j", "x")])
@@ -46,12 +75,14 @@ def test_client_defaults_for_namespace_and_sender(settings):
         assert (e.namespace, e.sender, e.value) == ("team", "job-1", None)
 
 
-def test_a_server_uri_outside_a_task_is_refused_until_the_grpc_shim(settings):
-    with pytest.raises(Unsupported, match="leave out the server uri"):
-        NotificationClient("localhost:50052", settings=settings)
+def test_a_server_uri_outside_a_task_means_grpc(settings):
+    with NotificationClient("localhost:1", settings=settings) as remote, \
+            pytest.raises(Unreachable, match="cannot reach the server at localhost:1"):
+        remote.send_event("k", "v")
 
 
-def test_listener_gets_every_event_once_in_order(client):
+def test_listener_gets_every_event_once_in_order(any_client):
+    client = any_client
     got = Collector()
     client.send_event("k", "before")  # before registration: not delivered (starts at the end)
     rid = client.register_listener(got, event_keys=["k"])
@@ -66,7 +97,8 @@ def test_listener_gets_every_event_once_in_order(client):
     assert offsets == sorted(set(offsets))
 
 
-def test_listener_filters_namespace_and_starts_where_asked(client):
+def test_listener_filters_namespace_and_starts_where_asked(any_client):
+    client = any_client
     first = client.send_event("k", "a", namespace="one")
     client.send_event("k", "b", namespace="two")
     client.send_event("k", "c", namespace="one")
@@ -82,7 +114,8 @@ def test_listener_filters_namespace_and_starts_where_asked(client):
     wait_for(lambda: from_offset.values() == ["c", "d"])
 
 
-def test_cursor_resumes_exactly(client, settings):
+def test_cursor_resumes_exactly(connect):
+    client = connect()
     for i in range(5):
         client.send_event("k", str(i))
     first = Collector()
@@ -93,7 +126,7 @@ def test_cursor_resumes_exactly(client, settings):
         client.send_event("k", str(i))
     # A new client (a restarted process) resumes after the last delivered event, whatever
     # begin_offset says: nothing is repeated, nothing skipped.
-    with NotificationClient(settings=settings) as again:
+    with connect() as again:
         second = Collector()
         again.register_listener(second, ["k"], begin_offset=0, cursor="reader")
         wait_for(lambda: len(second.values()) == 3)
@@ -102,7 +135,8 @@ def test_cursor_resumes_exactly(client, settings):
     assert second.values() == ["5", "6", "7", "8"]
 
 
-def test_a_failing_processor_does_not_stop_the_listener(client):
+def test_a_failing_processor_does_not_stop_the_listener(any_client):
+    client = any_client
     seen: List[str] = []
 
     def flaky(events: List[Event]) -> None:
@@ -184,7 +218,8 @@ def test_a_broken_wake_directory_never_fails_a_committed_send(settings, home):
         assert c.count_events("k") == 1
 
 
-def test_a_processor_may_unregister_itself_while_wake_ups_queue(client):
+def test_a_processor_may_unregister_itself_while_wake_ups_queue(any_client):
+    client = any_client
     done = threading.Event()
     ids = []
 
@@ -237,7 +272,8 @@ def test_a_closed_client_says_so(settings):
         c.send_event("k")
 
 
-def test_register_listener_takes_begin_time_third_as_in_the_spec(client):
+def test_register_listener_takes_begin_time_third_as_in_the_spec(any_client):
+    client = any_client
     from datetime import datetime, timedelta
 
     old = client.send_event("k", "old")
@@ -246,3 +282,15 @@ def test_register_listener_takes_begin_time_third_as_in_the_spec(client):
     client.send_event("k", "new")
     client.register_listener(got, ["k"], old.create_time)
     wait_for(lambda: sorted(got.values()) == ["new", "old"] or len(got.values()) >= 2)
+
+
+def test_bad_input_is_refused_alike_and_a_batch_is_all_or_none(any_client):
+    from aiflow_lite.errors import InvalidInput
+
+    client = any_client
+    with pytest.raises(InvalidInput, match="event key must be a non-empty string"):
+        client.send_event("", "v")
+    with pytest.raises(InvalidInput, match="reserved prefix"):
+        client.send_events([Event("fine", "1"), Event("__aiflow.status", "2")])
+    assert client.count_events("*") == 0
+    assert client.list_events("fine") == []

@@ -27,7 +27,7 @@ def test_eight_concurrent_senders_get_unique_increasing_offsets(settings, proces
     per_sender = 250
     senders = [processes.python("sender.py", f"s{i}", str(per_sender)) for i in range(8)]
     results = [p.communicate(timeout=120) for p in senders]
-    for proc, (_out, err) in zip(senders, results):
+    for proc, (_out, err) in zip(senders, results, strict=True):
         assert proc.returncode == 0, err
         assert "Error" not in err and "Traceback" not in err
     acked = [ack for out, _ in results for ack in _acks(out)]

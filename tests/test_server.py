@@ -33,10 +33,19 @@ def scheduler_pid(home: Path):
     return running_scheduler_pid(load_aiflow_settings())
 
 
+def configure(home: Path, text: str) -> None:
+    """Add options to the home's aiflow_server.yaml."""
+    home.mkdir(parents=True, exist_ok=True)
+    with open(home / "aiflow_server.yaml", "a", encoding="utf-8") as fh:
+        fh.write(text)
+
+
 @pytest.fixture
 def server(home):
-    """Starts the home's scheduler; always stops it (and any worker left) at the end."""
+    """Starts the home's scheduler; always stops it (and any worker left) at the end. Its rpc
+    server takes any free port, so tests never fight over 50051."""
     started = []
+    configure(home, "rpc_port: 0\n")
 
     def start() -> int:
         out = aiflow("server", "start", "-d").stdout
@@ -108,7 +117,7 @@ def test_one_scheduler_per_home(home, server):
     assert second.returncode == 1 and f"pid {pid}" in second.stderr
     assert aiflow("server", "stop").stdout.startswith("AIFlow server stopped")
     assert scheduler_pid(home) is None
-    assert "No scheduler runs" in aiflow("server", "stop").stdout
+    assert "No AIFlow server runs" in aiflow("server", "stop").stdout
 
 
 def test_commands_without_a_scheduler_say_how_to_start_one(home):
@@ -163,7 +172,7 @@ def test_kill_9_the_scheduler_during_a_fan_out_loses_and_repeats_nothing(home, s
     wf = tmp_path / "fan.py"
     wf.write_text(FAN_OUT.format(n=30, sleep=0.3, runs=runs))
     (home).mkdir(exist_ok=True)
-    (home / "aiflow_server.yaml").write_text("local_executor_parallelism: 4\n")
+    configure(home, "local_executor_parallelism: 4\n")
     aiflow("workflow", "upload", str(wf))
     execution = start_execution("fan")
     for kill_after in (2, 9, 17, 25):
@@ -392,8 +401,7 @@ def test_a_worker_without_heartbeats_is_killed_and_failed(home, server, tmp_path
                   "with Workflow(name='frozen'):\n"
                   "    PythonOperator(name='t', python_callable=freeze)\n")
     home.mkdir(exist_ok=True)
-    (home / "aiflow_server.yaml").write_text("task_heartbeat_interval: 0.2\n"
-                                             "task_heartbeat_timeout: 1\n")
+    configure(home, "task_heartbeat_interval: 0.2\ntask_heartbeat_timeout: 1\n")
     aiflow("workflow", "upload", str(wf))
     server()
     execution = start_execution("frozen")

@@ -10,6 +10,9 @@ import click
 
 from aiflow_lite.cli.output import color_enabled
 
+#: Shown by `config list` only as "set": a listing gets pasted into issues and chats.
+SECRET_OPTIONS = ("server_token",)
+
 
 def settings_loader(which: str) -> Callable[[], Any]:
     """The settings loader of the `aiflow` or the `notification` command (imported lazily)."""
@@ -72,6 +75,8 @@ def config_group(which: str) -> click.Group:
         for key, value in settings.values.items():
             name = click.style(key, fg="cyan") if styled else key
             shown = json.dumps(value) if isinstance(value, (dict, list)) else value
+            if key in SECRET_OPTIONS and value:
+                shown = "(set; `config get-value " + key + "` shows it)"
             click.echo(f"{name}: {'' if shown is None else shown}", color=styled)
 
     @config.command("get-value")

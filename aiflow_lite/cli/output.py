@@ -84,7 +84,7 @@ def render_table(columns: list, rows: list, title: str | None = None) -> str:
     widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
     lines = [title] if title else []
     for row in cells:
-        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
     if not rows:
         lines.append("(none)")
     return "\n".join(lines) + "\n"

@@ -1,11 +1,15 @@
-"""`aiflow server start [-d] | stop`: the scheduler process of the home."""
+"""`aiflow server start [-d] | stop` and `notification server start [-d] | stop`: the spec's two
+server processes (`aiflow_lite.server.processes`), run in the foreground or as daemons."""
 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
 
 import click
 
@@ -13,70 +17,171 @@ START_TIMEOUT_S = 15.0
 STOP_TIMEOUT_S = 60.0
 
 
-@click.group("server")
-def server() -> None:
-    """AIFlow server (scheduler and executor) operations."""
+@dataclass
+class Role:
+    """What differs between the two servers."""
+
+    name: str           # "aiflow" or "notification"
+    title: str          # for messages
+    load_settings: Callable[[], Any]
+    running_pid: Callable[[Any], Optional[int]]
+    address_file: str
+    stop_hint: str
+    article: str
 
 
-@server.command("start")
-@click.option("-d", "--daemon", is_flag=True,
-              help="Daemonizes instead of running in the foreground.")
-def start(daemon: bool) -> None:
-    """Starts the scheduler of this home; with -d, returns once it runs.
-
-    Example: aiflow server start -d
-    """
+def _aiflow_role() -> Role:
     from aiflow_lite.config import load_aiflow_settings
     from aiflow_lite.engine.lock import running_scheduler_pid
+    from aiflow_lite.server.processes import AIFLOW_ADDRESS_FILE
+
+    return Role("aiflow", "AIFlow server", load_aiflow_settings, running_scheduler_pid,
+                AIFLOW_ADDRESS_FILE, "aiflow server stop", "an")
+
+
+def _notification_role() -> Role:
+    from aiflow_lite.config import load_notification_settings
+    from aiflow_lite.server.processes import (
+        NOTIFICATION_ADDRESS_FILE,
+        running_notification_server_pid,
+    )
+
+    return Role("notification", "notification server", load_notification_settings,
+                running_notification_server_pid, NOTIFICATION_ADDRESS_FILE,
+                "notification server stop", "a")
+
+
+def start_server(role: Role, daemon: bool) -> None:
     from aiflow_lite.errors import AiflowError
+    from aiflow_lite.server.grpc_server import read_address_file
 
-    settings = load_aiflow_settings()
-    pid = running_scheduler_pid(settings)
+    settings = role.load_settings()
+    pid = role.running_pid(settings)
     if pid is not None:
-        raise AiflowError(f"a scheduler already runs for {settings.home} (pid {pid})")
+        raise AiflowError(f"{role.article} {role.title} already runs for {settings.home} (pid "
+                          f"{pid}); stop it with `{role.stop_hint}`")
     if not daemon:
-        from aiflow_lite.engine.runner import main
+        from aiflow_lite.server.processes import main
 
-        main()
+        main([role.name])
         return
     log_dir = str(settings.values.get("log_dir") or os.path.join(settings.home, "logs"))
     os.makedirs(log_dir, exist_ok=True)
-    log_path = os.path.join(log_dir, "scheduler.log")
+    log_path = os.path.join(log_dir, f"{role.name}_server.log")
+    address_file = os.path.join(settings.home, role.address_file)
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "aiflow_lite.engine.runner"], stdin=subprocess.DEVNULL,
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True, close_fds=True,
-            env={**os.environ, "AIFLOW_HOME": settings.home})
+            [sys.executable, "-m", "aiflow_lite.server.processes", role.name],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True, close_fds=True)
     deadline = time.monotonic() + START_TIMEOUT_S
-    while running_scheduler_pid(settings) != process.pid:
+    address = None
+    while True:  # up means: it holds the lock and its port answers
+        if role.running_pid(settings) == process.pid:
+            address = read_address_file(address_file)
+            if address and _answers(address):
+                break
         if process.poll() is not None or time.monotonic() > deadline:
-            raise AiflowError(f"the scheduler did not start; see {log_path}")
+            if process.poll() is None:
+                process.terminate()
+            raise AiflowError(f"the {role.title} did not start: {_last_error(log_path)}"
+                              f" (log: {log_path})")
         time.sleep(0.02)
-    click.echo(f"AIFlow server started (pid {process.pid}); log: {log_path}")
+    click.echo(f"{_capital(role.title)} started (pid {process.pid}), listening on {address}; "
+               f"log: {log_path}")
+
+
+def stop_server(role: Role) -> None:
+    import signal
+
+    from aiflow_lite.errors import AiflowError
+
+    settings = role.load_settings()
+    pid = role.running_pid(settings)
+    if pid is None:
+        click.echo(f"No {role.title} runs for {settings.home}.")
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    while role.running_pid(settings) is not None:
+        if time.monotonic() > deadline:
+            raise AiflowError(f"the {role.title} (pid {pid}) did not stop within "
+                              f"{STOP_TIMEOUT_S:.0f}s")
+        time.sleep(0.02)
+    click.echo(f"{_capital(role.title)} stopped (pid {pid}).")
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _answers(address: str) -> bool:
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _last_error(log_path: str) -> str:
+    """The line a failed server left in its log, to show instead of 'see the log'."""
+    try:
+        with open(log_path, encoding="utf-8", errors="replace") as fh:
+            lines = [line.strip() for line in fh.readlines()[-20:] if line.strip()]
+    except OSError:
+        return "no log"
+    errors = [line for line in lines if line.startswith("Error:")]
+    return (errors or lines or ["no output"])[-1]
+
+
+daemon_option = click.option("-d", "--daemon", is_flag=True,
+                             help="Daemonizes and returns once the server answers.")
+
+
+@click.group("server")
+def server() -> None:
+    """AIFlow server (scheduler, executor and rpc server) operations."""
+
+
+@server.command("start")
+@daemon_option
+def start(daemon: bool) -> None:
+    """Starts the scheduler of this home and its rpc server (rpc_host:rpc_port).
+
+    Example: aiflow server start -d
+    """
+    start_server(_aiflow_role(), daemon)
 
 
 @server.command("stop")
 def stop() -> None:
-    """Stops the scheduler of this home (running tasks go on and are adopted at the next start).
+    """Stops the AIFlow server (running tasks go on and are adopted at the next start).
 
     Example: aiflow server stop
     """
-    import signal
+    stop_server(_aiflow_role())
 
-    from aiflow_lite.config import load_aiflow_settings
-    from aiflow_lite.engine.lock import running_scheduler_pid
-    from aiflow_lite.errors import AiflowError
 
-    settings = load_aiflow_settings()
-    pid = running_scheduler_pid(settings)
-    if pid is None:
-        click.echo(f"No scheduler runs for {settings.home}.")
-        return
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_TIMEOUT_S
-    while running_scheduler_pid(settings) is not None:
-        if time.monotonic() > deadline:
-            raise AiflowError(f"the scheduler (pid {pid}) did not stop within "
-                              f"{STOP_TIMEOUT_S:.0f}s")
-        time.sleep(0.02)
-    click.echo(f"AIFlow server stopped (pid {pid}).")
+@click.group("server")
+def notification_server() -> None:
+    """Notification server operations."""
+
+
+@notification_server.command("start")
+@daemon_option
+def notification_start(daemon: bool) -> None:
+    """Starts the notification server (server_host:server_port) on this home's event log.
+
+    Example: notification server start -d
+    """
+    start_server(_notification_role(), daemon)
+
+
+@notification_server.command("stop")
+def notification_stop() -> None:
+    """Stops the notification server.
+
+    Example: notification server stop
+    """
+    stop_server(_notification_role())

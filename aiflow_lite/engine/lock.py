@@ -1,5 +1,6 @@
-"""One scheduler per home: an exclusive flock on `<home>/scheduler.lock`, which holds the pid.
-Kept apart from the scheduler so that commands asking "does one run?" import almost nothing."""
+"""One process per role and home: an exclusive flock on a lock file that holds the holder's pid
+(`scheduler.lock` for the scheduler, `notification_server.lock` for a notification server).
+Kept apart so that commands asking "does one run?" import almost nothing."""
 
 from __future__ import annotations
 
@@ -18,7 +19,11 @@ def lock_path(settings: Settings) -> str:
 
 def running_scheduler_pid(settings: Settings) -> Optional[int]:
     """The pid of the scheduler holding this home's lock, or None when none runs."""
-    path = lock_path(settings)
+    return pid_holding(lock_path(settings))
+
+
+def pid_holding(path: str) -> Optional[int]:
+    """The pid of the process holding the lock file `path`, or None when none does."""
     try:
         fd = os.open(path, os.O_RDWR)
     except FileNotFoundError:
@@ -33,3 +38,17 @@ def running_scheduler_pid(settings: Settings) -> Optional[int]:
         return None
     finally:
         os.close(fd)
+
+
+def acquire(path: str) -> Optional[int]:
+    """Take the lock file `path` and write our pid into it; returns its descriptor (keep it open
+    as long as the role is held), or None when another process holds it."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, str(os.getpid()).encode(), 0)
+    return fd

@@ -8,7 +8,6 @@ wraps this. SIGTERM/SIGINT stop it cleanly; running workers are left to finish a
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import signal
@@ -19,7 +18,7 @@ from typing import Callable, Optional
 from aiflow_lite.config import Settings, load_aiflow_settings
 from aiflow_lite.engine.executions import ExecutionStore
 from aiflow_lite.engine.executor import LocalExecutor
-from aiflow_lite.engine.lock import lock_path, running_scheduler_pid
+from aiflow_lite.engine.lock import acquire, lock_path, running_scheduler_pid
 from aiflow_lite.engine.scheduler import BATCH, Scheduler
 from aiflow_lite.errors import AiflowError
 from aiflow_lite.events import now_ms
@@ -39,16 +38,12 @@ class SchedulerService:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         os.makedirs(settings.home, exist_ok=True)
-        self._lock_fd = os.open(lock_path(settings), os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(self._lock_fd)
+        lock_fd = acquire(lock_path(settings))
+        if lock_fd is None:
             pid = running_scheduler_pid(settings)
             raise AiflowError(f"a scheduler already runs for {settings.home} (pid {pid}); "
-                              "stop it with `aiflow server stop`") from None
-        os.ftruncate(self._lock_fd, 0)
-        os.pwrite(self._lock_fd, str(os.getpid()).encode(), 0)
+                              "stop it with `aiflow server stop`")
+        self._lock_fd = lock_fd
         self.db = open_database(settings)
         self.wake = WakeSocket(wake_dir_for(settings.db_path))  # before the first read
         self.scheduler = Scheduler(self.db)

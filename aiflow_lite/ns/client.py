@@ -1,6 +1,8 @@
 """The notification client: send, list and count events, and listen to them from a thread.
 
-This is the embedded client: it works on the home's SQLite file directly and needs no server.
+With no server uri it is the embedded client: it works on the home's SQLite file directly and
+needs no server. With a `host:port` uri it talks to a notification (or AIFlow) server over gRPC
+(`aiflow_lite.rpc.client`), with the same behaviour.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from datetime import datetime
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Union
 
 from aiflow_lite.config import Settings, load_notification_settings
-from aiflow_lite.errors import AiflowError, InvalidInput, NotFound, Unsupported
+from aiflow_lite.errors import AiflowError, InvalidInput, NotFound
 from aiflow_lite.events import DEFAULT_NAMESPACE, Event, validate_name
 from aiflow_lite.home import open_database
 from aiflow_lite.ns.event_log import EventLog, Keys
@@ -80,20 +82,23 @@ class NotificationClient:
         namespace: str = DEFAULT_NAMESPACE,
         sender: Optional[str] = None,
     ) -> None:
-        if server_uri:
-            raise Unsupported(
-                f"cannot reach a notification server at {server_uri!r}: this build serves the "
-                "local home only; leave out the server uri"
-            )
-        self.settings = settings or load_notification_settings()
         self.namespace = validate_name(namespace)
         self.sender = sender
+        self.server_uri = server_uri or None
         self._lock = threading.Lock()
-        self._log: Optional[EventLog] = EventLog(open_database(self.settings))
+        self._listeners: Dict[str, Any] = {}
+        self._log: Any
+        if self.server_uri:
+            from aiflow_lite.rpc.client import RemoteEventLog
+
+            self.settings = settings
+            self._log = RemoteEventLog(self.server_uri)
+            return
+        self.settings = settings or load_notification_settings()
+        self._log = EventLog(open_database(self.settings))
         # Retention needs no server: each client prunes what has expired (a cheap indexed
         # read when nothing has).
         self._log.apply_retention(self.settings.history_retention_ms)
-        self._listeners: Dict[str, _Listener] = {}
 
     # -- sending ------------------------------------------------------------------------------
 
@@ -196,12 +201,14 @@ class NotificationClient:
                 else:
                     start = event_log.latest_offset()
             if cursor:
-                with event_log.db.transaction():
-                    event_log.advance_cursor(cursor, start)
-        listener = _Listener(
-            self.settings, process, list(event_keys) if event_keys else None, namespace,
-            start, cursor,
-        )
+                _save_cursor(event_log, cursor, start)
+        keys = list(event_keys) if event_keys else None
+        if self.server_uri:
+            from aiflow_lite.rpc.client import RemoteListener
+
+            listener: Any = RemoteListener(event_log, process, keys, namespace, start, cursor)
+        else:
+            listener = _Listener(self.settings, process, keys, namespace, start, cursor)
         self._listeners[listener.id] = listener
         listener.start()
         return listener.id
@@ -218,11 +225,12 @@ class NotificationClient:
         with self._lock:
             if self._log is not None:
                 self._log.close()
-                self._log.db.close()
+                if not self.server_uri:
+                    self._log.db.close()
                 self._log = None
 
     @contextmanager
-    def _open_log(self) -> Iterator[EventLog]:
+    def _open_log(self) -> Iterator[Any]:
         with self._lock:
             if self._log is None:
                 raise AiflowError("this notification client is closed")
@@ -233,6 +241,14 @@ class NotificationClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _save_cursor(event_log: Any, name: str, offset: int) -> None:
+    if hasattr(event_log, "save_cursor"):  # remote: one call
+        event_log.save_cursor(name, offset)
+        return
+    with event_log.db.transaction():
+        event_log.advance_cursor(name, offset)
 
 
 class _Listener:

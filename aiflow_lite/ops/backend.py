@@ -1,9 +1,13 @@
-"""How `ops` reaches the home: the embedded metadata store on the local database."""
+"""How `ops` reaches the home: the embedded metadata store on the local database, or, when
+`aiflow_client.yaml` names a `server_address`, the AIFlow server at that address (over gRPC).
+Inside a task the local home always wins, as it does for the notification client."""
 
 from __future__ import annotations
 
+import functools
+import os
 from contextlib import contextmanager
-from typing import Any, Iterator, Tuple
+from typing import Any, Callable, Dict, Iterator, Optional, Tuple, TypeVar
 
 from aiflow_lite.config import load_aiflow_settings
 from aiflow_lite.engine.store import MetadataStore
@@ -43,7 +47,54 @@ def send_command(db: Any, command: str, **args: Any) -> None:
 
 
 def scheduler_pid() -> Any:
-    """The pid of this home's running scheduler, or None."""
+    """The pid of this home's running scheduler (on the server's host when remote), or None."""
+    remote = remote_ops()
+    if remote is not None:
+        return remote.server_info().get("scheduler_pid")
     from aiflow_lite.engine.lock import running_scheduler_pid
 
     return running_scheduler_pid(load_aiflow_settings())
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+_local_only = False
+_remotes: Dict[Tuple[str, Any], Any] = {}
+
+
+def serve_locally() -> None:
+    """Called by a server process: its `ops` calls are the ones it serves, never forwarded."""
+    global _local_only
+    _local_only = True
+
+
+def remote_ops() -> Optional[Any]:
+    """The `RemoteOps` of the configured server, or None to work on the local home."""
+    from aiflow_lite.ns.client import TASK_CONTEXT_ENV
+
+    if _local_only or os.environ.get(TASK_CONTEXT_ENV):
+        return None
+    from aiflow_lite.config import load_client_settings
+
+    settings = load_client_settings()
+    if not settings.server_address:
+        return None
+    key = (settings.server_address, settings)
+    if key not in _remotes:
+        from aiflow_lite.rpc.client import RemoteOps
+
+        _remotes[key] = RemoteOps(settings.server_address, settings)
+    return _remotes[key]
+
+
+def served(function: F) -> F:
+    """Marks an `ops` function that a server can run for a remote client."""
+
+    @functools.wraps(function)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        remote = remote_ops()
+        if remote is None:
+            return function(*args, **kwargs)
+        return remote.call(function, args, kwargs)
+
+    call.local = function  # type: ignore[attr-defined]
+    return call  # type: ignore[return-value]

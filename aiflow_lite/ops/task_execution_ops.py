@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import List, Optional
 
 from aiflow_lite.meta import TaskExecutionMeta
-from aiflow_lite.ops.backend import execution_store, send_command
+from aiflow_lite.ops.backend import execution_store, send_command, served
 
 
+@served
 def get_task_execution(task_execution_id: int) -> Optional[TaskExecutionMeta]:
     with execution_store() as (store, _, _):
         return store.get_task_execution(task_execution_id)
 
 
+@served
 def list_task_executions(workflow_execution_id: int, limit: Optional[int] = None,
                          offset: Optional[int] = None) -> List[TaskExecutionMeta]:
     with execution_store() as (store, _, _):
@@ -38,11 +40,13 @@ def _task_command(command: str, workflow_execution_id: int, task_name: str) -> N
                      task_name=task_name)
 
 
+@served
 def start_task_execution(workflow_execution_id: int, task_name: str) -> str:
     """Start the task (nothing if it is already running)."""
     _task_command("start_task", workflow_execution_id, task_name)
     return task_name
 
 
+@served
 def stop_task_execution(workflow_execution_id: int, task_name: str) -> None:
     _task_command("stop_task", workflow_execution_id, task_name)

@@ -10,9 +10,10 @@ from typing import List, Optional
 
 from aiflow_lite.events import DEFAULT_NAMESPACE
 from aiflow_lite.meta import WorkflowExecutionMeta
-from aiflow_lite.ops.backend import execution_store, send_command
+from aiflow_lite.ops.backend import execution_store, send_command, served
 
 
+@served
 def start_workflow_execution(workflow_name: str, namespace: str = DEFAULT_NAMESPACE) -> int:
     """Create an execution of the workflow's latest snapshot; the scheduler starts it."""
     from aiflow_lite.errors import InvalidInput
@@ -31,12 +32,14 @@ def start_workflow_execution(workflow_name: str, namespace: str = DEFAULT_NAMESP
         return execution_id
 
 
+@served
 def stop_workflow_execution(workflow_execution_id: int) -> None:
     with execution_store() as (store, _, _):
         store.require_execution(workflow_execution_id)
         send_command(store.db, "stop_execution", workflow_execution_id=workflow_execution_id)
 
 
+@served
 def stop_workflow_executions(workflow_name: str, namespace: str = DEFAULT_NAMESPACE) -> int:
     """Stop every unfinished execution of the workflow; returns how many were asked to stop."""
     with execution_store() as (store, meta_store, _):
@@ -50,11 +53,13 @@ def stop_workflow_executions(workflow_name: str, namespace: str = DEFAULT_NAMESP
         return count
 
 
+@served
 def get_workflow_execution(workflow_execution_id: int) -> Optional[WorkflowExecutionMeta]:
     with execution_store() as (store, _, _):
         return store.get_execution(workflow_execution_id)
 
 
+@served
 def list_workflow_executions(workflow_name: str, namespace: str = DEFAULT_NAMESPACE,
                              limit: Optional[int] = None,
                              offset: Optional[int] = None) -> List[WorkflowExecutionMeta]:
@@ -63,6 +68,7 @@ def list_workflow_executions(workflow_name: str, namespace: str = DEFAULT_NAMESP
         return store.list_executions(workflow.id, limit, offset)
 
 
+@served
 def delete_workflow_execution(workflow_execution_id: int) -> None:
     """Delete a finished execution with its task executions."""
     from aiflow_lite.errors import InvalidInput

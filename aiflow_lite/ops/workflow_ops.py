@@ -8,9 +8,10 @@ from typing import List, Optional
 from aiflow_lite.errors import InvalidInput
 from aiflow_lite.events import DEFAULT_NAMESPACE
 from aiflow_lite.meta import WorkflowMeta
-from aiflow_lite.ops.backend import metadata_store
+from aiflow_lite.ops.backend import metadata_store, served
 
 
+@served
 def upload_workflows(workflow_file_path: str,
                      artifacts: Optional[List[str]] = None) -> List[WorkflowMeta]:
     """Run the workflow file (as a module, not `__main__`), then store every workflow it declares
@@ -48,28 +49,33 @@ def upload_workflows(workflow_file_path: str,
         return metas
 
 
+@served
 def get_workflow(workflow_name: str, namespace: str = DEFAULT_NAMESPACE) -> Optional[WorkflowMeta]:
     with metadata_store() as store:
         return store.get_workflow(workflow_name, namespace)
 
 
+@served
 def list_workflows(namespace: str = DEFAULT_NAMESPACE, limit: Optional[int] = None,
                    offset: Optional[int] = None) -> List[WorkflowMeta]:
     with metadata_store() as store:
         return store.list_workflows(namespace, limit, offset)
 
 
+@served
 def disable_workflow(workflow_name: str, namespace: str = DEFAULT_NAMESPACE) -> None:
     """No new executions or task executions of a disabled workflow are scheduled."""
     with metadata_store() as store:
         store.set_workflow_enabled(workflow_name, namespace, False)
 
 
+@served
 def enable_workflow(workflow_name: str, namespace: str = DEFAULT_NAMESPACE) -> None:
     with metadata_store() as store:
         store.set_workflow_enabled(workflow_name, namespace, True)
 
 
+@served
 def delete_workflow(workflow_name: str, namespace: str = DEFAULT_NAMESPACE) -> None:
     """Delete the workflow and, in cascade, its snapshots, executions, schedules and triggers."""
     with metadata_store() as store:

@@ -6,14 +6,16 @@ from typing import List, Optional
 
 from aiflow_lite.events import DEFAULT_NAMESPACE
 from aiflow_lite.meta import WorkflowSnapshotMeta
-from aiflow_lite.ops.backend import metadata_store
+from aiflow_lite.ops.backend import metadata_store, served
 
 
+@served
 def get_workflow_snapshot(snapshot_id: int) -> Optional[WorkflowSnapshotMeta]:
     with metadata_store() as store:
         return store.get_snapshot(snapshot_id)
 
 
+@served
 def list_workflow_snapshots(workflow_name: str, namespace: str = DEFAULT_NAMESPACE,
                             limit: Optional[int] = None,
                             offset: Optional[int] = None) -> List[WorkflowSnapshotMeta]:
@@ -22,11 +24,13 @@ def list_workflow_snapshots(workflow_name: str, namespace: str = DEFAULT_NAMESPA
         return store.list_snapshots(workflow.id, limit, offset)
 
 
+@served
 def delete_workflow_snapshot(snapshot_id: int) -> None:
     with metadata_store() as store:
         store.delete_snapshot(snapshot_id)
 
 
+@served
 def delete_workflow_snapshots(workflow_name: str, namespace: str = DEFAULT_NAMESPACE) -> None:
     with metadata_store() as store, store.db.transaction():
         workflow = store.require_workflow(workflow_name, namespace)

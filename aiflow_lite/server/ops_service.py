@@ -1,0 +1,109 @@
+"""The operations service: each `ops` function as an rpc of the same name (in CamelCase), run on
+the server's home. Two calls carry code — an upload runs the uploaded workflow file, a trigger's
+rule is unpickled — and so are served only to a peer that presented the server's token."""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any, Callable, Dict
+
+import grpc
+
+from aiflow_lite import __version__
+from aiflow_lite.config import Settings
+from aiflow_lite.errors import InvalidInput
+from aiflow_lite.rpc import aiflow_pb2 as pb
+from aiflow_lite.rpc.codec import fill, method_name, read
+from aiflow_lite.server.guard import CallGuard
+
+SERVICE = "aiflow_lite.v1.OpsService"
+
+
+class OpsService:
+    def __init__(self, settings: Settings, guard: CallGuard) -> None:
+        from aiflow_lite import ops
+        from aiflow_lite.ops import backend
+
+        backend.serve_locally()  # this process is the server: never forward to one
+        self.settings = settings
+        self.guard = guard
+        self.functions: Dict[str, Callable[..., Any]] = {
+            method_name(name): getattr(ops, name) for name in ops.__all__}
+        self._upload_lock = threading.Lock()  # a workflow file runs in this process
+
+    def call(self, method: Any, request: Any, context: Any) -> Any:
+        reply_type = getattr(pb, method.output_type.name)
+        if method.name == "UploadWorkflows":
+            result = self.upload(request, context)
+        elif method.name == "AddWorkflowTrigger":
+            result = self.add_trigger(request, context)
+        elif method.name == "ServerInfo":
+            return self.server_info()
+        else:
+            result = self.functions[method.name](**read(request))
+        reply = reply_type()
+        if "result" in reply_type.DESCRIPTOR.fields_by_name:
+            fill(reply, {"result": result})
+        return reply
+
+    def upload(self, request: pb.UploadWorkflowsRequest, context: Any) -> Any:
+        from aiflow_lite.blob import extract_snapshot, temporary_directory
+
+        self.guard.require_authenticated(context, "uploading a workflow")
+        names = [request.workflow_file_name, *request.artifact_names]
+        for name in names:
+            if not name or name != os.path.basename(name) or name in (".", ".."):
+                raise InvalidInput(f"invalid uploaded file name {name!r}: a plain file name")
+        with temporary_directory() as tmp:
+            archive = os.path.join(tmp, "upload.zip")
+            with open(archive, "wb") as fh:
+                fh.write(request.snapshot_zip)
+            root = os.path.join(tmp, "files")
+            try:
+                extract_snapshot(archive, root)  # refuses members that would escape `root`
+            except (OSError, ValueError) as exc:
+                if isinstance(exc, InvalidInput):
+                    raise
+                raise InvalidInput(f"the uploaded snapshot is not a valid zip: {exc}") from None
+            path = os.path.join(root, request.workflow_file_name)
+            if not os.path.isfile(path):
+                raise InvalidInput(f"the upload holds no file {request.workflow_file_name!r}")
+            with self._upload_lock:
+                return self.functions["UploadWorkflows"](
+                    path, [os.path.join(root, n) for n in request.artifact_names])
+
+    def add_trigger(self, request: pb.AddTriggerRequest, context: Any) -> Any:
+        self.guard.require_authenticated(context, "adding a workflow trigger")
+        import cloudpickle
+
+        try:
+            rule = cloudpickle.loads(request.rule_pickle)  # an authenticated peer's bytes only
+        except Exception as exc:
+            raise InvalidInput(f"cannot read the trigger's rule: {exc}") from None
+        return self.functions["AddWorkflowTrigger"](rule, request.workflow_name,
+                                                    request.namespace)
+
+    def server_info(self) -> pb.ServerInfoReply:
+        from aiflow_lite.ops.backend import scheduler_pid
+
+        reply = pb.ServerInfoReply(version=__version__, home=self.settings.home)
+        pid = scheduler_pid()
+        if pid is not None:
+            reply.scheduler_pid = pid
+        return reply
+
+    def handler(self) -> grpc.GenericRpcHandler:
+        methods: Dict[str, grpc.RpcMethodHandler] = {}
+        for method in pb.DESCRIPTOR.services_by_name["OpsService"].methods:
+            if method.name not in self.functions and method.name != "ServerInfo":
+                raise AssertionError(f"OpsService.{method.name} names no ops function")
+
+            def handle(request: Any, context: Any, method: Any = method) -> Any:
+                return self.call(method, request, context)
+
+            methods[method.name] = grpc.unary_unary_rpc_method_handler(
+                self.guard.unary(handle),
+                request_deserializer=getattr(pb, method.input_type.name).FromString,
+                response_serializer=getattr(pb, method.output_type.name).SerializeToString)
+        return grpc.method_handlers_generic_handler(SERVICE, methods)

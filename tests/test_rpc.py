@@ -1,0 +1,334 @@
+"""The gRPC shim with real server processes on loopback: remote `ops` and CLI, listeners across
+a server restart, tokens, refusals, limits, TLS, and the one-server-per-home/port rules."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import List
+
+import pytest
+from conftest import wait_for
+from rpc_helpers import ServerProcess, free_port
+
+from aiflow_lite.errors import AccessDenied, Busy, InvalidInput, Unreachable
+from aiflow_lite.events import Event
+from aiflow_lite.ns.client import NotificationClient
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+AIFLOW = [sys.executable, "-m", "aiflow_lite"]
+NOTIFICATION = [sys.executable, "-c", "from aiflow_lite.cli.notification import main; main()"]
+
+
+def cli(*args: str, home: Path, check: bool = True, command: str = "aiflow"
+        ) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "AIFLOW_HOME": str(home)}
+    environment.pop("AIFLOW_SERVER_TOKEN", None)
+    entry = AIFLOW if command == "aiflow" else NOTIFICATION
+    proc = subprocess.run([*entry, *args], capture_output=True, text=True, timeout=120,
+                          env=environment)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+@pytest.fixture
+def servers():
+    started: List[ServerProcess] = []
+
+    def start(home: Path, role: str = "notification", **config) -> ServerProcess:
+        server = ServerProcess(home, role, **config)
+        started.append(server)
+        return server.start()
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def client_home(tmp_path: Path, address: str, token: str = "") -> Path:
+    """A second home that only knows the server's address (as a remote machine would)."""
+    home = tmp_path / "client_home"
+    home.mkdir(exist_ok=True)
+    text = f"server_address: {address}\n" + (f"server_token: {token}\n" if token else "")
+    (home / "aiflow_client.yaml").write_text(text, encoding="utf-8")
+    return home
+
+
+def test_the_quickstart_runs_through_a_client_that_only_knows_the_address(tmp_path, servers):
+    server = servers(tmp_path / "server_home", "aiflow", server_token="s3cret")
+    home = client_home(tmp_path, server.address, "s3cret")
+    assert "submitted" in cli("workflow", "upload", str(EXAMPLES / "quickstart" /
+                                                        "quickstart.py"), home=home).stdout
+    out = cli("workflow-execution", "start", "quickstart_workflow", home=home).stdout
+    assert "Workflow execution: 1, started." in out and "no scheduler" not in out
+
+    def statuses():
+        import json
+
+        rows = json.loads(cli("task-execution", "list", "1", "-o", "json", home=home).stdout)
+        return {r["task_name"]: r["status"] for r in rows}
+
+    wait_for(lambda: statuses() == dict.fromkeys(["task1", "task2", "task3", "task4"],
+                                                 "SUCCESS"), timeout=60, interval=0.2)
+    # Nothing was written on the client's side: the home there holds only its config.
+    assert sorted(p.name for p in home.iterdir()) == ["aiflow_client.yaml"]
+
+
+def test_remote_ops_return_the_same_records_as_local_ones(tmp_path, servers, monkeypatch):
+    from aiflow_lite import ops
+
+    server_home = tmp_path / "server_home"
+    server = servers(server_home, "aiflow", server_token="t")
+    monkeypatch.setenv("AIFLOW_HOME", str(client_home(tmp_path, server.address, "t")))
+    remote_meta = ops.add_namespace("team", {"owner": "ml"})
+    assert ops.get_namespace("missing") is None
+    [workflow] = ops.upload_workflows(str(EXAMPLES / "quickstart" / "quickstart.py"))
+    schedule = ops.add_workflow_schedule("interval@0 1 0 0", workflow.name)
+    ops.pause_workflow_schedule(schedule.id)
+    monkeypatch.setenv("AIFLOW_HOME", str(server_home))
+    assert ops.get_namespace("team") == remote_meta
+    assert ops.get_workflow(workflow.name) == workflow
+    assert ops.list_workflow_schedules(workflow.name)[0].is_paused
+
+
+def test_errors_arrive_as_one_line_with_the_right_kind(tmp_path, servers, monkeypatch):
+    from aiflow_lite import ops
+    from aiflow_lite.errors import NotFound
+
+    server = servers(tmp_path / "server_home", "aiflow")
+    home = client_home(tmp_path, server.address)
+    monkeypatch.setenv("AIFLOW_HOME", str(home))
+    with pytest.raises(NotFound, match="no_such_workflow"):
+        ops.start_workflow_execution("no_such_workflow")
+    with pytest.raises(InvalidInput):
+        ops.add_namespace("bad name")
+    proc = cli("workflow-execution", "start", "no_such_workflow", home=home, check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("Error: ") and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_uploads_and_pickled_rules_need_a_token(tmp_path, servers, monkeypatch):
+    from aiflow_lite import ops
+    from aiflow_lite.conditions import SingleEventCondition, WorkflowRule
+
+    server = servers(tmp_path / "server_home", "aiflow")  # loopback, no token
+    monkeypatch.setenv("AIFLOW_HOME", str(client_home(tmp_path, server.address)))
+    with pytest.raises(AccessDenied, match="needs a token"):
+        ops.upload_workflows(str(EXAMPLES / "quickstart" / "quickstart.py"))
+    with pytest.raises(AccessDenied, match="needs a token"):
+        ops.add_workflow_trigger(WorkflowRule(SingleEventCondition("k")), "any")
+    assert ops.list_workflows() == []
+
+
+def test_a_server_off_127_0_0_1_needs_a_token_and_checks_it_on_every_call(tmp_path, servers):
+    home = tmp_path / "server_home"
+    refused = ServerProcess(home, "notification", server_host="127.0.0.2")
+    with pytest.raises(RuntimeError, match=r"only 127\.0\.0\.1 and ::1 are served without a token"):
+        refused.start()
+    server = servers(home, "notification", server_host="127.0.0.2", server_token="tok")
+    assert server.address.startswith("127.0.0.2:")
+    for token in (None, "wrong"):
+        if token:
+            os.environ["AIFLOW_SERVER_TOKEN"] = token
+        try:
+            with NotificationClient(server.address) as c, \
+                    pytest.raises(AccessDenied, match="missing or wrong token"):
+                c.send_event("k", "v")
+        finally:
+            os.environ.pop("AIFLOW_SERVER_TOKEN", None)
+    os.environ["AIFLOW_SERVER_TOKEN"] = "tok"
+    try:
+        with NotificationClient(server.address) as c:
+            assert c.send_event("k", "v").offset == 1
+            got: list = []
+            c.register_listener(got.extend, ["k"], begin_offset=0)
+            wait_for(lambda: [e.value for e in got] == ["v"])
+    finally:
+        os.environ.pop("AIFLOW_SERVER_TOKEN", None)
+
+
+def test_a_remote_listener_gets_every_event_once_in_order_across_a_server_restart(
+        tmp_path, servers, monkeypatch):
+    home = tmp_path / "server_home"
+    port = free_port()
+    server = servers(home, "notification", server_port=port)
+    got: List[Event] = []
+    lock = threading.Lock()
+
+    def collect(events):
+        with lock:
+            got.extend(events)
+
+    with NotificationClient(server.address) as remote:
+        remote.register_listener(collect, ["k"], begin_offset=0, cursor="remote-reader")
+        for i in range(100):
+            remote.send_event("k", str(i))
+        wait_for(lambda: len(got) >= 100)
+        server.stop()
+        monkeypatch.setenv("AIFLOW_HOME", str(home))
+        with NotificationClient() as local:  # written while the server is down
+            for i in range(100, 150):
+                local.send_event("k", str(i))
+        server.start()
+        for i in range(150, 200):
+            remote.send_event("k", str(i))
+        wait_for(lambda: len(got) >= 200, timeout=30)
+    with lock:
+        assert [e.value for e in got] == [str(i) for i in range(200)]
+    with NotificationClient() as local:
+        from aiflow_lite.home import open_database
+        from aiflow_lite.ns.event_log import EventLog
+
+        with open_database(local.settings) as db:
+            assert EventLog(db).cursor("remote-reader") == got[-1].offset
+
+
+def test_one_server_per_home_and_per_port(tmp_path, servers):
+    first = servers(tmp_path / "a", "notification")
+    twice = cli("server", "start", "-d", home=tmp_path / "a", check=False,
+                command="notification")
+    assert twice.returncode == 1 and "a notification server already runs" in twice.stderr
+    port = int(first.address.rsplit(":", 1)[1])
+    clash = ServerProcess(tmp_path / "b", "notification", server_port=port)
+    with pytest.raises(RuntimeError, match=rf"cannot listen on 127\.0\.0\.1:{port}"):
+        clash.start()
+
+
+def test_server_start_d_returns_once_the_port_answers(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "notification_server.yaml").write_text("server_port: 0\n")
+    out = cli("server", "start", "-d", home=home, check=False, command="notification")
+    try:
+        assert out.returncode == 0, out.stderr
+        address = out.stdout.split("listening on ")[1].split(";")[0]
+        with NotificationClient(address) as c:  # no retry, no sleep: it is up
+            assert c.latest_offset() == 0
+    finally:
+        stop = cli("server", "stop", home=home, check=False, command="notification")
+    assert "stopped" in stop.stdout
+    with pytest.raises(Unreachable):
+        NotificationClient(address).latest_offset()
+
+
+def test_rate_limit_refuses_with_a_clear_message(tmp_path, servers):
+    server = servers(tmp_path / "h", "notification", rpc_max_calls_per_s=5)
+    with NotificationClient(server.address) as c, pytest.raises(Busy, match="calls per second"):
+        for _ in range(50):
+            c.latest_offset()
+
+
+def test_oversized_requests_are_refused(tmp_path, servers):
+    server = servers(tmp_path / "h", "notification", rpc_max_message_mb=1)
+    with NotificationClient(server.address) as c:
+        with pytest.raises(Busy):
+            c.send_events([Event("k", "x" * 500_000) for _ in range(3)])
+        assert c.count_events("*") == 0
+
+
+def test_uploaded_names_that_escape_are_refused(tmp_path, servers):
+    import io
+    import zipfile
+
+    from aiflow_lite.config import ClientSettings
+    from aiflow_lite.rpc import aiflow_pb2 as pb
+    from aiflow_lite.rpc.channel import Connection
+
+    server = servers(tmp_path / "h", "aiflow", server_token="t")
+    connection = Connection(server.address, ClientSettings("", server.address, "t", None, 10))
+
+    def upload(members, entry):
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as zf:
+            for name in members:
+                zf.writestr(name, "print('x')\n")
+        request = pb.UploadWorkflowsRequest(snapshot_zip=buffer.getvalue(),
+                                            workflow_file_name=entry)
+        return connection.call("OpsService", "UploadWorkflows", request, pb.WorkflowList)
+
+    with pytest.raises(InvalidInput, match="plain file name"):
+        upload(["w.py"], "../w.py")
+    with pytest.raises(InvalidInput, match="would escape"):
+        upload(["w.py", "../../evil.py"], "w.py")
+    assert not (tmp_path / "evil.py").exists()
+    connection.close()
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl to make a cert")
+def test_tls_from_configured_cert_files(tmp_path, servers, monkeypatch):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    server = servers(tmp_path / "h", "notification", tls_cert_file=cert, tls_key_file=key)
+    port = server.address.rsplit(":", 1)[1]
+    home = tmp_path / "client"
+    home.mkdir()
+    monkeypatch.setenv("AIFLOW_HOME", str(home))
+    with NotificationClient(f"localhost:{port}") as plain, pytest.raises(Unreachable):
+        plain.latest_offset()
+    (home / "aiflow_client.yaml").write_text(f"tls_ca_file: {cert}\n")
+    with NotificationClient(f"localhost:{port}") as secure:
+        assert secure.send_event("k", "over tls").offset == 1
+
+
+def test_the_contract_names_every_ops_function_and_its_parameters():
+    """The generic codec relies on the proto's names matching `ops`: pin that here."""
+    import inspect
+
+    from aiflow_lite import meta, ops
+    from aiflow_lite.rpc import aiflow_pb2 as pb
+    from aiflow_lite.rpc.codec import method_name
+
+    methods = pb.DESCRIPTOR.services_by_name["OpsService"].methods_by_name
+    assert set(methods) - {"ServerInfo"} == {method_name(n) for n in ops.__all__}
+    carried = {"UploadWorkflows": {"workflow_file_path", "artifacts"},
+               "AddWorkflowTrigger": {"rule", "workflow_name", "namespace"}}
+    for name in ops.__all__:
+        method = methods[method_name(name)]
+        parameters = set(inspect.signature(getattr(ops, name)).parameters)
+        fields = {f.name.removesuffix("_json") for f in method.input_type.fields}
+        if method.name not in carried:
+            assert fields == parameters, name
+        reply = method.output_type.fields_by_name.get("result")
+        if reply is not None and reply.message_type is not None:
+            record = getattr(meta, reply.message_type.name)
+            assert {f.name.removesuffix("_json") for f in reply.message_type.fields} == \
+                set(record.__dataclass_fields__), reply.message_type.name
+
+
+def test_config_list_does_not_print_the_token(home):
+    home.mkdir(parents=True)
+    (home / "aiflow_server.yaml").write_text("server_token: hunter2\n")
+    listing = cli("config", "list", home=home).stdout
+    assert "server_token: (set;" in listing and "hunter2" not in listing
+    assert cli("config", "get-value", "server_token", home=home).stdout.strip() == "hunter2"
+
+
+def test_the_spec_event_trigger_sample_runs_unmodified_against_a_remote_server(tmp_path,
+                                                                              servers):
+    """Its `__main__` uploads, adds a trigger (a pickled rule: the token makes it acceptable)
+    and starts an execution, all through `ops` on a home that only names the server; its task
+    sends to 'localhost:50052', which inside a task means the task's own home."""
+    server = servers(tmp_path / "server_home", "aiflow", server_token="s3cret")
+    home = client_home(tmp_path, server.address, "s3cret")
+    sample = Path(__file__).parent / "spec_samples" / "event_trigger.py"
+    env = {**os.environ, "AIFLOW_HOME": str(home)}
+    env.pop("AIFLOW_SERVER_TOKEN", None)
+    subprocess.run([sys.executable, str(sample)], check=True, env=env, timeout=60,
+                   capture_output=True, text=True, cwd=tmp_path)
+
+    def second_workflow_done():
+        import json
+
+        rows = json.loads(cli("workflow-execution", "list", "event_trigger_workflow_2",
+                              "-o", "json", home=home).stdout)
+        return rows and rows[0]["status"] == "SUCCESS"
+
+    wait_for(second_workflow_done, timeout=60, interval=0.2)
+    assert sorted(p.name for p in home.iterdir()) == ["aiflow_client.yaml"]
