@@ -58,7 +58,6 @@ def _run(file_path: str, files: Optional[str], workflow_name: Optional[str],
          timeout: Optional[float], strict: bool, junit_xml: Optional[str], output: str) -> int:
     from aiflow_lite.config import load_aiflow_settings
     from aiflow_lite.engine.lock import running_scheduler_pid
-    from aiflow_lite.engine.runner import SchedulerService
     from aiflow_lite.errors import AiflowError
 
     settings = load_aiflow_settings()
@@ -66,7 +65,21 @@ def _run(file_path: str, files: Optional[str], workflow_name: Optional[str],
     if pid is not None:
         raise AiflowError(f"a scheduler (pid {pid}) already runs for {settings.home}; use "
                           "`aiflow workflow-execution start` there, or another --home")
-    service = SchedulerService(settings)  # first: its fork server warms up during the upload
+    fork_server = None
+    if settings.values.get("executor_worker_start") == "forkserver":
+        from aiflow_lite.engine.forkserver import spawn
+
+        # First of all (before our own imports and the upload): it warms up meanwhile.
+        fork_server = spawn({**os.environ, "AIFLOW_HOME": settings.home})
+    try:
+        from aiflow_lite.engine.runner import SchedulerService
+
+        service = SchedulerService(settings, fork_server)
+    except BaseException:
+        if fork_server is not None:
+            fork_server.stdin.close()  # it exits at once
+            fork_server.wait()
+        raise
     try:
         return _upload_and_run(service, file_path, files, workflow_name, timeout, strict,
                                junit_xml, output)

@@ -44,14 +44,15 @@ class _Worker:
 
 
 class LocalExecutor:
-    def __init__(self, settings: Settings, store: ExecutionStore, events: EventLog) -> None:
+    def __init__(self, settings: Settings, store: ExecutionStore, events: EventLog,
+                 fork_server: Optional[subprocess.Popen] = None) -> None:
         self.settings = settings
         self.store = store
         self.events = events
         self.parallelism = max(1, int(settings.values.get("local_executor_parallelism", 10)))
         self.worker_start = str(settings.values.get("executor_worker_start", "forkserver"))
         self.workers: Dict[int, _Worker] = {}
-        self._forks = ForkServerClient(self._env)
+        self._forks = ForkServerClient(self._env, fork_server)
         self._next_stray_check = 0.0
         self._strays: set = set()
         self.heartbeat_timeout_s = float(settings.values.get("task_heartbeat_timeout", 60))
@@ -272,9 +273,12 @@ class LocalExecutor:
 class ForkServerClient:
     """Talks to the fork server (started on first use, restarted if it died)."""
 
-    def __init__(self, env: Callable[[], Dict[str, str]]) -> None:
+    def __init__(self, env: Callable[[], Dict[str, str]],
+                 process: Optional[subprocess.Popen] = None) -> None:
         self._env = env
-        self._process: Optional[subprocess.Popen] = None
+        self._process: Optional[subprocess.Popen] = process
+        if process is not None:
+            os.set_blocking(process.stdout.fileno(), False)
         self._buffer = b""
         self._pids: Dict[int, int] = {}  # task execution id → pid, from PID lines
         self._exits: Dict[int, int] = {}  # pid → exit code, from EXIT lines
@@ -308,10 +312,10 @@ class ForkServerClient:
     def _ensure(self) -> bool:
         if self.alive():
             return True
+        from aiflow_lite.engine.forkserver import spawn
+
         try:
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", "aiflow_lite.engine.forkserver"], stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE, env=self._env(), close_fds=True)
+            self._process = spawn(self._env())
         except OSError:
             self._process = None
             return False

@@ -13,7 +13,7 @@ import os
 import signal
 import sys
 import threading
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from aiflow_lite.config import Settings, load_aiflow_settings
 from aiflow_lite.engine.executions import ExecutionStore
@@ -35,7 +35,9 @@ BUSY_POLL_S = 0.1  # while workers run: how soon an unreported death is noticed
 class SchedulerService:
     """The scheduler, its executor and its wake-up socket, bound to one home."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, fork_server: Optional[Any] = None) -> None:
+        """`fork_server`: a fork server process already started for this home (see
+        `forkserver.spawn`); the executor adopts it."""
         self.settings = settings
         os.makedirs(settings.home, exist_ok=True)
         lock_fd = acquire(lock_path(settings))
@@ -47,7 +49,8 @@ class SchedulerService:
         self.db = open_database(settings)
         self.wake = WakeSocket(wake_dir_for(settings.db_path))  # before the first read
         self.scheduler = Scheduler(self.db)
-        self.executor = LocalExecutor(settings, ExecutionStore(self.db), EventLog(self.db))
+        self.executor = LocalExecutor(settings, ExecutionStore(self.db), EventLog(self.db),
+                                      fork_server)
         self.stopping = threading.Event()
         timeout = float(settings.values.get("task_heartbeat_timeout", 60))
         self.executor.recover(timeout)

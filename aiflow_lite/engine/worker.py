@@ -77,11 +77,12 @@ def working_dir_for(settings: Settings, store: ExecutionStore, snapshot_id: int)
 
 
 def run(task_execution_id: int, log_path: Optional[str] = None,
-        settings: Optional[Settings] = None) -> int:
+        settings: Optional[Settings] = None, db: Optional[Any] = None) -> int:
     """Claim, run and report one task execution. `settings` may come from a fork server that
-    read them once; `log_path` is recorded with the claim."""
+    read them once, and `db` from a spare worker that opened it ahead of its task; `log_path`
+    is recorded with the claim."""
     settings = settings or load_aiflow_settings()
-    db = open_database(settings)
+    db = db or open_database(settings)
     store = ExecutionStore(db)
     events = EventLog(db)
     meta = store.get_task_execution(task_execution_id)
