@@ -1,0 +1,3 @@
+from aiflow_lite.operators.flink import FlinkOperator
+
+__all__ = ["FlinkOperator"]

@@ -1,0 +1,3 @@
+from aiflow_lite.operators.spark import SparkSqlOperator
+
+__all__ = ["SparkSqlOperator"]

@@ -1,0 +1,3 @@
+from aiflow_lite.operators.spark import SparkSubmitOperator
+
+__all__ = ["SparkSubmitOperator"]
