@@ -332,3 +332,46 @@ def test_the_spec_event_trigger_sample_runs_unmodified_against_a_remote_server(t
 
     wait_for(second_workflow_done, timeout=60, interval=0.2)
     assert sorted(p.name for p in home.iterdir()) == ["aiflow_client.yaml"]
+
+
+def _port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+@pytest.mark.skipif(not (_port_free(50051) and _port_free(50052)),
+                    reason="something else listens on 50051/50052")
+def test_the_spec_default_ports_serve_a_client_that_knows_only_localhost(tmp_path, servers):
+    """The spec's deployment: `aiflow server` on 50051 and `notification server` on 50052; the
+    client's aiflow_client.yaml says `server_address: localhost:50051`, and events go to
+    `localhost:50052`, as in the spec's samples."""
+    server_home = tmp_path / "server_home"
+    servers(server_home, "aiflow", rpc_port=50051, server_token="s3cret")
+    servers(server_home, "notification", server_port=50052, server_token="s3cret")
+    home = client_home(tmp_path, "localhost:50051", "s3cret")
+    cli("workflow", "upload", str(Path(__file__).parent / "spec_samples" / "events.py"),
+        home=home)
+    cli("workflow-execution", "start", "workflow", home=home)
+    env = {**os.environ, "AIFLOW_HOME": str(home), "AIFLOW_SERVER_TOKEN": "s3cret"}
+    sent = subprocess.run([*NOTIFICATION, "event", "send", "-s", "localhost:50052", "key",
+                           "value"], capture_output=True, text=True, timeout=60, env=env)
+    assert sent.returncode == 0, sent.stderr
+    listed = subprocess.run([*NOTIFICATION, "event", "list", "-s", "localhost:50052", "key",
+                             "-o", "json"], capture_output=True, text=True, timeout=60, env=env)
+    import json
+
+    # Both events on the server's log: task1's (sent inside the task, to its own home) and ours.
+    assert {e["value"] for e in json.loads(listed.stdout)} >= {"This is a custom message.",
+                                                               "value"}
+
+    def task2_ran():
+        rows = json.loads(cli("task-execution", "list", "1", "-o", "json", home=home).stdout)
+        return any(r["task_name"] == "task2" and r["status"] == "SUCCESS" for r in rows)
+
+    wait_for(task2_ran, timeout=60, interval=0.2)
