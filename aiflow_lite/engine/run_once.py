@@ -50,10 +50,14 @@ def run_execution(service: SchedulerService, execution_id: int,
     timed_out = False
     store = service.scheduler.executions
     followed = [execution_id]
+    tasks: List[TaskExecutionMeta] = []
+    listed = 0  # how many executions `tasks` covers: re-read only after something happened
     while True:
-        service.step()
+        applied = service.step()
         followed += [e.id for e in store.executions_after(followed[-1])]
-        tasks = [t for eid in followed for t in store.list_task_executions(eid)]
+        if applied or listed != len(followed):  # every change to a task is an event applied
+            tasks = [t for eid in followed for t in store.list_task_executions(eid)]
+            listed = len(followed)
         changed = [t for t in tasks if seen.get(t.id) != t.status]
         for t in changed:
             seen[t.id] = t.status
