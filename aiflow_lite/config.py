@@ -25,6 +25,17 @@ TOKEN_ENV = "AIFLOW_SERVER_TOKEN"
 DB_FILE = "aiflow.db"
 
 # Each default: (value, help). `{AIFLOW_HOME}` is replaced by the home directory.
+
+#: What both gRPC servers (`aiflow server`, `notification server`) take.
+_SERVER_OPTIONS: dict = {
+    "server_token": (None, "secret every remote call must present (or AIFLOW_SERVER_TOKEN)"),
+    "tls_cert_file": (None, "PEM certificate: serve TLS instead of plaintext"),
+    "tls_key_file": (None, "PEM private key of tls_cert_file"),
+    "rpc_max_message_mb": (64, "largest request or reply, in MiB (uploads included)"),
+    "rpc_max_calls_per_s": (20000, "calls per second per client address before refusals"),
+    "rpc_max_listeners": (64, "listen streams served at once"),
+}
+
 AIFLOW_DEFAULTS: dict = {
     "log_dir": ("{AIFLOW_HOME}/logs", "directory of AIFlow logs"),
     "rpc_host": ("127.0.0.1", "address the rpc server binds; any other than loopback needs "
@@ -38,12 +49,7 @@ AIFLOW_DEFAULTS: dict = {
     "busy_timeout_ms": (30000, "how long a writer waits for the database lock, in ms"),
     "history_retention": ("30d", "keep events this long (e.g. 30d, 12h, 0 = forever)"),
     "notification_server_uri": ("127.0.0.1:50052", "uri of the notification server"),
-    "server_token": (None, "secret every remote call must present (or AIFLOW_SERVER_TOKEN)"),
-    "tls_cert_file": (None, "PEM certificate: serve TLS instead of plaintext"),
-    "tls_key_file": (None, "PEM private key of tls_cert_file"),
-    "rpc_max_message_mb": (64, "largest request or reply, in MiB (uploads included)"),
-    "rpc_max_calls_per_s": (20000, "calls per second per client address before refusals"),
-    "rpc_max_listeners": (64, "listen streams served at once"),
+    **_SERVER_OPTIONS,
     "task_executor": ("Local", "task executor, options: local"),
     "task_executor_heartbeat_check_interval": (10, "seconds between heartbeat checks"),
     "task_heartbeat_timeout": (60, "seconds without a heartbeat before a task is an orphan"),
@@ -61,12 +67,7 @@ NOTIFICATION_DEFAULTS: dict = {
     "server_host": ("127.0.0.1", "address the notification server binds; any other than "
                     "loopback needs server_token"),
     "server_port": (50052, "port of the notification server (0: any free port)"),
-    "server_token": (None, "secret every remote call must present (or AIFLOW_SERVER_TOKEN)"),
-    "tls_cert_file": (None, "PEM certificate: serve TLS instead of plaintext"),
-    "tls_key_file": (None, "PEM private key of tls_cert_file"),
-    "rpc_max_message_mb": (64, "largest request or reply, in MiB (uploads included)"),
-    "rpc_max_calls_per_s": (20000, "calls per second per client address before refusals"),
-    "rpc_max_listeners": (64, "listen streams served at once"),
+    **_SERVER_OPTIONS,
     "db_uri": (None, "database of the event log; default: the AIFlow home's database"),
     "durability": ("normal", "normal: survives process crashes; full: also power loss (fsync)"),
     "busy_timeout_ms": (30000, "how long a writer waits for the database lock, in ms"),

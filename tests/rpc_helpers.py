@@ -14,6 +14,8 @@ from typing import Optional
 
 import pytest
 
+from aiflow_lite.cli.server import port_answers
+
 
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
@@ -48,7 +50,7 @@ class ServerProcess:
         while True:
             if self.address_file.exists():
                 address = self.address_file.read_text().strip()
-                if address and _answers(address):
+                if address and port_answers(address):
                     self.address = address
                     return self
             if self.proc.poll() is not None:
@@ -70,12 +72,3 @@ class ServerProcess:
         if self.proc.stderr:
             self.proc.stderr.close()
         self.proc = None
-
-
-def _answers(address: str) -> bool:
-    host, _, port = address.rpartition(":")
-    try:
-        with socket.create_connection((host.strip("[]"), int(port)), timeout=0.5):
-            return True
-    except OSError:
-        return False

@@ -79,7 +79,7 @@ def start_server(role: Role, daemon: bool) -> None:
     while True:  # up means: it holds the lock and its port answers
         if role.running_pid(settings) == process.pid:
             address = read_address_file(address_file)
-            if address and _answers(address):
+            if address and port_answers(address):
                 break
         if process.poll() is not None or time.monotonic() > deadline:
             if process.poll() is None:
@@ -115,7 +115,8 @@ def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _answers(address: str) -> bool:
+def port_answers(address: str) -> bool:
+    """True when something accepts TCP connections at `host:port`."""
     host, _, port = address.rpartition(":")
     try:
         with socket.create_connection((host.strip("[]"), int(port)), timeout=0.5):
