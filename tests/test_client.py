@@ -284,6 +284,21 @@ def test_register_listener_takes_begin_time_third_as_in_the_spec(any_client):
     wait_for(lambda: sorted(got.values()) == ["new", "old"] or len(got.values()) >= 2)
 
 
+@pytest.mark.parametrize("call", [
+    lambda c: c.send_event(123, "v"),
+    lambda c: c.send_event("k", 5),
+    lambda c: c.send_event("k", b"v"),
+    lambda c: c.send_event("k", "\udc80"),
+    lambda c: c.list_events("k", begin_offset=2**70),
+], ids=["int key", "int value", "bytes value", "lone surrogate", "offset past 64 bits"])
+def test_wrong_types_are_one_line_errors_alike(any_client, call):
+    from aiflow_lite.errors import InvalidInput
+
+    with pytest.raises(InvalidInput):
+        call(any_client)
+    assert any_client.count_events("*") == 0
+
+
 def test_bad_input_is_refused_alike_and_a_batch_is_all_or_none(any_client):
     from aiflow_lite.errors import InvalidInput
 

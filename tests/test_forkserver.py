@@ -64,3 +64,26 @@ def test_a_task_goes_to_a_waiting_spare_and_is_replaced(home):
         server.stdin.close()
         server.wait(10)
         server.stdout.close()
+
+
+def test_spares_that_cannot_open_the_database_do_not_make_a_fork_storm(home):
+    home.mkdir(parents=True)
+    (home / "aiflow.db").mkdir()  # no database can be opened here
+    server = spawn({**os.environ, "AIFLOW_HOME": str(home)})
+    try:
+        import time
+
+        time.sleep(1.0)  # a window to measure in, not a wait: what did the fork server spend?
+        ticks = Path(f"/proc/{server.pid}/stat").read_text().split(") ")[1].split()
+        cpu_s = (int(ticks[11]) + int(ticks[12])) / os.sysconf("SC_CLK_TCK")
+        assert cpu_s < 0.25, f"the fork server used {cpu_s:.2f} s of CPU in 1 s"
+        # A task still gets a worker (forked on demand), which fails and is reported.
+        server.stdin.write(f"RUN 7 {home / 'task.log'}\n".encode())
+        server.stdin.flush()
+        assert _read_line(server).split()[:2] == ["PID", "7"]
+        exit_line = _read_line(server).split()
+        assert exit_line[:2] == ["EXIT", "7"] and exit_line[3] != "0"
+    finally:
+        server.stdin.close()
+        server.wait(10)
+        server.stdout.close()

@@ -375,3 +375,104 @@ def test_the_spec_default_ports_serve_a_client_that_knows_only_localhost(tmp_pat
         return any(r["task_name"] == "task2" and r["status"] == "SUCCESS" for r in rows)
 
     wait_for(task2_ran, timeout=60, interval=0.2)
+
+
+def test_a_server_stopped_while_a_write_waits_for_the_lock_exits_cleanly(tmp_path, servers,
+                                                                         monkeypatch):
+    import signal as signals
+
+    from aiflow_lite.home import open_database
+
+    home = tmp_path / "h"
+    server = servers(home, "notification")
+    monkeypatch.setenv("AIFLOW_HOME", str(home))
+    with NotificationClient() as local:
+        blocker = open_database(local.settings)
+    blocker.execute("BEGIN IMMEDIATE")  # hold the write lock: the remote send below waits
+    outcome: list = []
+
+    def send() -> None:
+        with NotificationClient(server.address) as remote:
+            try:
+                outcome.append(remote.send_event("k", "v"))
+            except Exception as exc:  # the server went away under it: any one-line error
+                outcome.append(exc)
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    try:
+        import time
+
+        # Not a wait for a condition: the stop must come while the send waits for the lock,
+        # and nothing outside the server shows that moment. Earlier, the test still passes.
+        time.sleep(0.3)
+        server.proc.send_signal(signals.SIGTERM)
+        assert server.proc.wait(timeout=60) == 0
+        assert "Traceback" not in server.proc.stderr.read()
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+        sender.join(timeout=60)
+    assert outcome, "the send neither returned nor failed"
+
+
+def test_bad_tls_files_are_one_line_errors(tmp_path):
+    home = tmp_path / "h"
+    bad = ServerProcess(home, "notification", tls_cert_file="/etc/hostname",
+                        tls_key_file="/etc/hostname")
+    with pytest.raises(RuntimeError, match="invalid TLS files") as failure:
+        bad.start()
+    assert "Traceback" not in str(failure.value)
+
+
+def test_aiflow_run_runs_locally_even_when_the_home_names_a_server(tmp_path, servers):
+    server = servers(tmp_path / "server_home", "aiflow", server_token="t")
+    home = client_home(tmp_path, server.address, "t")
+    proc = cli("run", "--home", str(home), str(EXAMPLES / "quickstart" / "quickstart.py"),
+               home=home, check=False)
+    assert proc.returncode == 0, proc.stderr
+    server_home = tmp_path / "server_home"
+    listed = cli("workflow", "list", "-o", "json", home=server_home).stdout
+    assert "quickstart_workflow" not in listed  # nothing went to the server
+    assert (home / "aiflow.db").exists()
+
+
+def test_a_remote_listener_with_a_wrong_token_fails_at_registration(tmp_path, servers,
+                                                                    monkeypatch):
+    server = servers(tmp_path / "h", "notification", server_token="right")
+    monkeypatch.setenv("AIFLOW_SERVER_TOKEN", "wrong")
+    with NotificationClient(server.address) as c, \
+            pytest.raises(AccessDenied, match="missing or wrong token"):
+        c.register_listener(lambda events: None, ["k"], begin_offset=0)
+
+
+def test_a_corrupt_upload_is_invalid_input_not_an_internal_error(tmp_path, servers):
+    from aiflow_lite.config import ClientSettings
+    from aiflow_lite.rpc import aiflow_pb2 as pb
+    from aiflow_lite.rpc.channel import Connection
+
+    server = servers(tmp_path / "h", "aiflow", server_token="t")
+    connection = Connection(server.address, ClientSettings("", server.address, "t", None, 10))
+    try:
+        request = pb.UploadWorkflowsRequest(snapshot_zip=b"not a zip", workflow_file_name="w.py")
+        with pytest.raises(InvalidInput, match="not a valid zip"):
+            connection.call("OpsService", "UploadWorkflows", request, pb.WorkflowList)
+        bad_json = pb.NamespacePropertiesRequest(name="n", properties_json="{oops")
+        with pytest.raises(InvalidInput, match="not JSON"):
+            connection.call("OpsService", "AddNamespace", bad_json, pb.NamespaceReply)
+    finally:
+        connection.close()
+
+
+def test_an_ipv6_server_writes_an_address_clients_can_dial(tmp_path, servers):
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    server = servers(tmp_path / "h", "notification", server_host="'::1'")
+    assert server.address.startswith("[::1]:")
+    with NotificationClient(server.address) as c:
+        assert c.send_event("k", "v").offset == 1

@@ -40,6 +40,9 @@ def run(file_path: str, files: Optional[str], workflow_name: Optional[str], home
     import shutil
     import tempfile
 
+    from aiflow_lite.ops.backend import serve_locally
+
+    serve_locally()  # this run's own scheduler serves it, whatever aiflow_client.yaml names
     temporary = home is None
     home = os.path.abspath(home) if home else tempfile.mkdtemp(prefix="aiflow-run-")
     os.environ["AIFLOW_HOME"] = home

@@ -3,6 +3,7 @@ server processes (`aiflow_lite.server.processes`), run in the foreground or as d
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -69,6 +70,8 @@ def start_server(role: Role, daemon: bool) -> None:
     os.makedirs(log_dir, exist_ok=True)
     log_path = os.path.join(log_dir, f"{role.name}_server.log")
     address_file = os.path.join(settings.home, role.address_file)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(address_file)  # a killed server's: only the new one's may be read below
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "aiflow_lite.server.processes", role.name],

@@ -19,6 +19,7 @@ import select
 import signal
 import subprocess
 import sys
+import time
 from typing import Dict, List, Optional, Tuple
 
 #: Workers forked ahead of demand, each waiting for one task with its database already open.
@@ -151,13 +152,22 @@ def serve() -> None:
         spares.append((pid, orders_w))
 
     pending = b""
+    pause_until, backoff = 0.0, 0.0  # spares that die untasked (no database?) pause the refill
     while True:
-        while len(spares) < SPARES:
-            add_spare()
-        readable, _, _ = select.select([stdin, wake_r], [], [])
+        timeout = None
+        if len(spares) < SPARES:
+            wait = pause_until - time.monotonic()
+            if wait <= 0:
+                while len(spares) < SPARES:
+                    add_spare()
+            else:
+                timeout = wait
+        readable, _, _ = select.select([stdin, wake_r], [], [], timeout)
         if wake_r in readable:
             os.read(wake_r, 4096)
-        _reap(children, spares, out)
+        if _reap(children, spares, out):
+            backoff = min(max(backoff * 2, 0.1), 30.0)
+            pause_until = time.monotonic() + backoff
         if stdin in readable:
             chunk = os.read(stdin.fileno(), 65536)
             if not chunk:
@@ -172,7 +182,9 @@ def serve() -> None:
                 if len(parts) == 3 and parts[0] == "RUN":
                     task_execution_id, log_path = int(parts[1]), parts[2]
                     pid = _hand_to_spare(spares, task_execution_id, log_path)
-                    if pid is None:
+                    if pid is not None:
+                        backoff = 0.0
+                    else:
                         pid = fork()
                         if pid == 0:
                             _child(task_execution_id, log_path, settings)
@@ -196,24 +208,28 @@ def _hand_to_spare(spares: List[Tuple[int, int]], task_execution_id: int,
     return None
 
 
-def _reap(children: Dict[int, int], spares: List[Tuple[int, int]], out: object) -> None:
+def _reap(children: Dict[int, int], spares: List[Tuple[int, int]], out: object) -> int:
+    """Report the exits of task children; returns how many spares died without a task."""
+    lost = 0
     while children or spares:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
-            return
+            return lost
         if pid == 0:
-            return
+            return lost
         code = os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") \
             else (-(status & 0x7F) if status & 0x7F else status >> 8)
         if pid not in children:  # a spare that died before it had a task: nothing to report
             for spare in [s for s in spares if s[0] == pid]:
                 spares.remove(spare)
                 os.close(spare[1])
+                lost += 1
             continue
         task_execution_id = children.pop(pid)
         out.write(f"EXIT {task_execution_id} {pid} {code}\n")
         out.flush()
+    return lost
 
 
 if __name__ == "__main__":

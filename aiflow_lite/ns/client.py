@@ -60,6 +60,13 @@ def _timestamp_ms(moment: datetime, shown: str) -> int:
         raise InvalidInput(f"time {shown} is out of range") from None
 
 
+def check_offset(offset: Any) -> int:
+    """An offset to read after: an integer from 0 to 2**63 - 1 (SQLite's range)."""
+    if isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset < 2**63:
+        raise InvalidInput(f"invalid offset {offset!r}: use an integer from 0 to {2**63 - 1}")
+    return offset
+
+
 def parse_iso_time(text: str) -> int:
     """ISO 8601 text (naive = local time, 'Z' = UTC) → epoch milliseconds."""
     try:
@@ -138,7 +145,7 @@ class NotificationClient:
         """Events after `begin_offset` (exclusive), oldest first. `key` may be a list or '*'."""
         with self._open_log() as event_log:
             return event_log.read_after(
-                begin_offset, keys=key, namespace=namespace, sender=sender,
+                check_offset(begin_offset), keys=key, namespace=namespace, sender=sender,
                 begin_time=to_epoch_ms(begin_time), limit=limit,
             )
 
@@ -153,7 +160,7 @@ class NotificationClient:
     ) -> int:
         with self._open_log() as event_log:
             return event_log.count(
-                begin_offset, keys=key, namespace=namespace, sender=sender,
+                check_offset(begin_offset), keys=key, namespace=namespace, sender=sender,
                 begin_time=to_epoch_ms(begin_time),
             )
 
@@ -192,10 +199,12 @@ class NotificationClient:
         if namespace is not None:
             validate_name(namespace)
         with self._open_log() as event_log:
+            if self.server_uri:  # a wrong token or an absent server fails here, not in a thread
+                event_log.latest_offset()
             start = event_log.cursor(cursor) if cursor else None
             if start is None:
                 if begin_offset is not None:
-                    start = int(begin_offset)
+                    start = check_offset(begin_offset)
                 elif begin_time is not None:
                     start = event_log.offset_at(to_epoch_ms(begin_time))
                 else:

@@ -17,7 +17,7 @@ import grpc
 
 from aiflow_lite.config import ClientSettings
 from aiflow_lite.errors import AiflowError
-from aiflow_lite.events import Event, encode_context
+from aiflow_lite.events import Event, check_event
 from aiflow_lite.rpc import aiflow_pb2 as pb
 from aiflow_lite.rpc.channel import Connection
 from aiflow_lite.rpc.codec import (
@@ -29,6 +29,10 @@ from aiflow_lite.rpc.codec import (
 )
 
 log = logging.getLogger(__name__)
+
+#: Answers a listen stream does not retry: the token or the request is wrong.
+FATAL_CODES = (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED,
+               grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.UNIMPLEMENTED)
 
 NS = "NotificationService"
 OPS = "OpsService"
@@ -56,15 +60,14 @@ class RemoteEventLog:
 
     def append(self, key: str, value: Optional[str] = None, namespace: Optional[str] = None,
                sender: Optional[str] = None, context: Any = None) -> Event:
-        event = Event(key, value, namespace, sender, encode_context(context))
+        event = Event(*check_event(key, value, namespace, sender, context))  # as locally
         return event_from_message(self._call("SendEvent", event_to_message(event), pb.Event))
 
     def append_many(self, events: Iterable[Event], *, namespace: Optional[str] = None,
                     sender: Optional[str] = None) -> List[Event]:
-        messages = [event_to_message(e._replace(namespace=e.namespace or namespace,
-                                                sender=e.sender or sender,
-                                                context=encode_context(e.context)))
-                    for e in events]
+        messages = [event_to_message(Event(*check_event(
+            e.key, e.value, e.namespace or namespace, e.sender or sender, e.context)))
+            for e in events]
         reply = self._call("SendEvents", pb.SendEventsRequest(events=messages), pb.EventList)
         return [event_from_message(m) for m in reply.events]
 
@@ -155,6 +158,9 @@ class RemoteListener:
                 if self._stop.is_set():
                     break
                 self.last_error = self.remote.connection.error(exc)
+                if exc.code() in FATAL_CODES:  # retrying cannot help: say so, once, and stop
+                    log.error("remote listener %s stopped: %s", self.id, self.last_error)
+                    return
                 backoff = min(max(backoff * 2, 0.05), 2.0)
                 log.warning("remote listener %s: %s; retrying in %.2fs", self.id,
                             self.last_error, backoff)

@@ -67,15 +67,19 @@ def fill(message: Any, values: Dict[str, Any]) -> Any:
         value = values.get(name)
         if value is None:
             continue
-        if field.message_type is not None:
-            if _is_repeated(field):
-                getattr(message, name).extend(to_message(v, field.message_type) for v in value)
+        try:
+            if field.message_type is not None:
+                if _is_repeated(field):
+                    getattr(message, name).extend(to_message(v, field.message_type)
+                                                  for v in value)
+                else:
+                    getattr(message, name).CopyFrom(to_message(value, field.message_type))
+            elif _is_repeated(field):
+                getattr(message, name).extend(value)
             else:
-                getattr(message, name).CopyFrom(to_message(value, field.message_type))
-        elif _is_repeated(field):
-            getattr(message, name).extend(value)
-        else:
-            setattr(message, name, value)
+                setattr(message, name, value)
+        except (TypeError, ValueError) as exc:  # e.g. a str for an int, an int past 64 bits
+            raise InvalidInput(f"invalid {name} {value!r}: {exc}") from None
     return message
 
 
@@ -90,7 +94,10 @@ def read(message: Any) -> Dict[str, Any]:
             continue
         value = getattr(message, name)
         if name.endswith(JSON_SUFFIX):
-            values[name[:-len(JSON_SUFFIX)]] = json.loads(value) if value else None
+            try:
+                values[name[:-len(JSON_SUFFIX)]] = json.loads(value) if value else None
+            except ValueError:
+                raise InvalidInput(f"{name} is not JSON text") from None
         elif field.message_type is not None:
             values[name] = ([from_message(v) for v in value] if _is_repeated(field)
                             else from_message(value))
@@ -156,7 +163,7 @@ def error_from_status(code: grpc.StatusCode, details: Optional[str], target: str
     if code == grpc.StatusCode.UNAUTHENTICATED:
         return AccessDenied(f"the server at {target} refused the call: {text}")
     if code == grpc.StatusCode.INTERNAL:
-        return AiflowError(f"the server at {target} failed: {text}; see its log")
+        return AiflowError(f"the server at {target} failed: {text}")
     for kind, kind_code in _CODES:
         if code == kind_code:
             return kind(text)

@@ -56,8 +56,10 @@ class RpcServer:
             from aiflow_lite.server.ops_service import OpsService
 
             handlers.append(OpsService(settings, self.guard).handler())
+        self._pool = ThreadPoolExecutor(max_workers=max_listeners + 16,
+                                        thread_name_prefix="aiflow-rpc")
         self.server = grpc.server(
-            ThreadPoolExecutor(max_workers=max_listeners + 16, thread_name_prefix="aiflow-rpc"),
+            self._pool,
             handlers=handlers,
             options=[
                 ("grpc.so_reuseport", 0),  # a second server on the port must fail, not share
@@ -79,8 +81,8 @@ class RpcServer:
         except RuntimeError:
             bound = 0
         if not bound:
-            raise AiflowError(f"cannot listen on {target}: the port is in use or the address "
-                              "is not on this machine; choose another port in the config")
+            raise AiflowError(f"cannot listen on {target}: the port is in use, or the address "
+                              "is not on this machine; choose another port or host in the config")
         self.host = host
         self.port = bound
         self.tls = credentials is not None
@@ -88,10 +90,16 @@ class RpcServer:
 
     @property
     def address(self) -> str:
-        return f"{self.host}:{self.port}"
+        """`host:port` as a client dials it (an IPv6 host in brackets)."""
+        host = f"[{self.host}]" if ":" in self.host and not self.host.startswith("[") \
+            else self.host
+        return f"{host}:{self.port}"
 
     def stop(self, grace_s: Optional[float] = 1.0) -> None:
+        """Refuse new calls, give running ones `grace_s`, then let go of the connections (one
+        still in a call's hands, a write waiting for the lock say, is left to that call)."""
         self.server.stop(grace_s).wait()
+        self._pool.shutdown(wait=False, cancel_futures=True)
         self.notification.close()
 
 
@@ -101,10 +109,16 @@ def _tls_credentials(values: Any) -> Optional[grpc.ServerCredentials]:
         return None
     if not (cert and key):
         raise InvalidInput("TLS needs both tls_cert_file and tls_key_file")
+    import ssl
+
     try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(cert, key)  # check them first
         with open(cert, "rb") as c, open(key, "rb") as k:
             return grpc.ssl_server_credentials([(k.read(), c.read())])
     except OSError as exc:
+        if isinstance(exc, ssl.SSLError) or not exc.strerror:
+            raise InvalidInput(f"invalid TLS files {cert} / {key}: they must be a PEM "
+                               f"certificate and its private key ({exc})") from None
         raise AiflowError(f"cannot read {exc.filename}: {exc.strerror}") from None
 
 

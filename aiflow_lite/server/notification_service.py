@@ -3,6 +3,7 @@ connection; a listen stream sleeps on the log's wake-up socket like an embedded 
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any, Dict, Iterator
 
@@ -132,5 +133,8 @@ class NotificationService:
     def close(self) -> None:
         with self._lock:
             for event_log in self._connections:
-                event_log.db.close()
+                # A connection still inside a call (a write waiting for the lock) refuses to
+                # close from this thread; the process is ending, its call will end too.
+                with contextlib.suppress(Exception):
+                    event_log.db.close()
             self._connections.clear()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import threading
+import zipfile
 from typing import Any, Callable, Dict
 
 import grpc
@@ -31,6 +32,8 @@ class OpsService:
         self.functions: Dict[str, Callable[..., Any]] = {
             method_name(name): getattr(ops, name) for name in ops.__all__}
         self._upload_lock = threading.Lock()  # a workflow file runs in this process
+        #: An upload may expand to this much (a zip bomb must not fill the disk).
+        self.max_expanded_bytes = 16 * (int(settings.values.get("rpc_max_message_mb", 64)) << 20)
 
     def call(self, method: Any, request: Any, context: Any) -> Any:
         reply_type = getattr(pb, method.output_type.name)
@@ -61,10 +64,11 @@ class OpsService:
                 fh.write(request.snapshot_zip)
             root = os.path.join(tmp, "files")
             try:
+                _check_expanded_size(archive, self.max_expanded_bytes)
                 extract_snapshot(archive, root)  # refuses members that would escape `root`
-            except (OSError, ValueError) as exc:
-                if isinstance(exc, InvalidInput):
-                    raise
+            except InvalidInput:
+                raise
+            except (OSError, ValueError, NotImplementedError, zipfile.BadZipFile) as exc:
                 raise InvalidInput(f"the uploaded snapshot is not a valid zip: {exc}") from None
             path = os.path.join(root, request.workflow_file_name)
             if not os.path.isfile(path):
@@ -107,3 +111,11 @@ class OpsService:
                 request_deserializer=getattr(pb, method.input_type.name).FromString,
                 response_serializer=getattr(pb, method.output_type.name).SerializeToString)
         return grpc.method_handlers_generic_handler(SERVICE, methods)
+
+
+def _check_expanded_size(archive: str, limit: int) -> None:
+    with zipfile.ZipFile(archive) as zf:
+        total = sum(info.file_size for info in zf.infolist())
+    if total > limit:
+        raise InvalidInput(f"the uploaded snapshot expands to {total} bytes, over the "
+                           f"{limit}-byte limit (16 x rpc_max_message_mb)")

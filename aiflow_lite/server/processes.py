@@ -74,9 +74,11 @@ def run_aiflow_server() -> None:
         service.run()
     finally:
         _remove(address_file)
-        rpc.stop()
-        service.close()
-        log.info("AIFlow server stopped")
+        try:
+            rpc.stop()
+        finally:
+            service.close()  # the executor and its fork server, whatever the rpc side did
+            log.info("AIFlow server stopped")
 
 
 def run_notification_server() -> None:
