@@ -145,6 +145,12 @@ def main(argv: Optional[list] = None) -> None:
     except AiflowError as exc:
         print(f"Error: {' '.join(str(exc).split())}", file=sys.stderr)
         sys.exit(1)
+    # Stopped cleanly. Exit now: a call still waiting for the database lock (up to
+    # busy_timeout_ms) would otherwise hold the interpreter's exit, which joins pool threads.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":
