@@ -62,9 +62,15 @@ def _timestamp_ms(moment: datetime, shown: str) -> int:
 
 def check_offset(offset: Any) -> int:
     """An offset to read after: an integer from 0 to 2**63 - 1 (SQLite's range)."""
-    if isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset < 2**63:
+    import operator
+
+    try:
+        number = operator.index(offset)  # ints and int-likes (numpy's), not floats or text
+    except TypeError:
+        number = -1
+    if isinstance(offset, bool) or not 0 <= number < 2**63:
         raise InvalidInput(f"invalid offset {offset!r}: use an integer from 0 to {2**63 - 1}")
-    return offset
+    return number
 
 
 def parse_iso_time(text: str) -> int:
