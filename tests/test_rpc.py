@@ -476,3 +476,25 @@ def test_an_ipv6_server_writes_an_address_clients_can_dial(tmp_path, servers):
     assert server.address.startswith("[::1]:")
     with NotificationClient(server.address) as c:
         assert c.send_event("k", "v").offset == 1
+
+
+def test_an_uploaded_file_runs_in_its_own_process_not_in_the_server(tmp_path, servers,
+                                                                    monkeypatch):
+    from aiflow_lite import ops
+
+    server = servers(tmp_path / "server_home", "aiflow", server_token="t")
+    cwd_before = os.readlink(f"/proc/{server.proc.pid}/cwd")
+    wf = tmp_path / "moody.py"
+    wf.write_text("import os\nos.chdir('/')\n"  # import-time effects of the user's code
+                  "from ai_flow.model.workflow import Workflow\n"
+                  "from ai_flow.operators.bash import BashOperator\n"
+                  "with Workflow(name='moody'):\n"
+                  "    BashOperator(name='t', bash_command='true')\n")
+    bad = tmp_path / "broken.py"
+    bad.write_text("raise RuntimeError('top level says no')\n")
+    monkeypatch.setenv("AIFLOW_HOME", str(client_home(tmp_path, server.address, "t")))
+    [meta] = ops.upload_workflows(str(wf))
+    assert meta.name == "moody" and ops.get_workflow("moody") == meta
+    with pytest.raises(InvalidInput, match="top level says no"):
+        ops.upload_workflows(str(bad))
+    assert os.readlink(f"/proc/{server.proc.pid}/cwd") == cwd_before

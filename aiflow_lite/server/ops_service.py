@@ -1,24 +1,27 @@
 """The operations service: each `ops` function as an rpc of the same name (in CamelCase), run on
-the server's home. Two calls carry code — an upload runs the uploaded workflow file, a trigger's
-rule is unpickled — and so are served only to a peer that presented the server's token."""
+the server's home. Two calls carry code — an upload runs the uploaded workflow file (in a child
+process, not in the server), a trigger's rule is unpickled — and so are served only to a peer
+that presented the server's token."""
 
 from __future__ import annotations
 
 import os
-import threading
 import zipfile
-from typing import Any, Callable, Dict
+from typing import Any, Callable, Dict, List
 
 import grpc
 
 from aiflow_lite import __version__
 from aiflow_lite.config import Settings
 from aiflow_lite.errors import InvalidInput
+from aiflow_lite.meta import WorkflowMeta
 from aiflow_lite.rpc import aiflow_pb2 as pb
 from aiflow_lite.rpc.codec import fill, method_name, read
 from aiflow_lite.server.guard import CallGuard
 
 SERVICE = "aiflow_lite.v1.OpsService"
+#: How long an uploaded workflow file may take to run its top level.
+UPLOAD_TIMEOUT_S = 300.0
 
 
 class OpsService:
@@ -31,7 +34,6 @@ class OpsService:
         self.guard = guard
         self.functions: Dict[str, Callable[..., Any]] = {
             method_name(name): getattr(ops, name) for name in ops.__all__}
-        self._upload_lock = threading.Lock()  # a workflow file runs in this process
         #: An upload may expand to this much (a zip bomb must not fill the disk).
         self.max_expanded_bytes = 16 * (int(settings.values.get("rpc_max_message_mb", 64)) << 20)
 
@@ -73,9 +75,30 @@ class OpsService:
             path = os.path.join(root, request.workflow_file_name)
             if not os.path.isfile(path):
                 raise InvalidInput(f"the upload holds no file {request.workflow_file_name!r}")
-            with self._upload_lock:
-                return self.functions["UploadWorkflows"](
-                    path, [os.path.join(root, n) for n in request.artifact_names])
+            return self._upload_in_a_process(
+                path, [os.path.join(root, n) for n in request.artifact_names])
+
+    def _upload_in_a_process(self, path: str, artifacts: List[str]) -> List[WorkflowMeta]:
+        """Run the upload in a child process (`aiflow_lite.server.upload`): the file's code
+        never runs inside the server."""
+        import json
+        import subprocess
+        import sys
+
+        env = {**os.environ, "AIFLOW_HOME": self.settings.home}
+        env.pop("NOTIFICATION_HOME", None)
+        try:
+            done = subprocess.run(
+                [sys.executable, "-m", "aiflow_lite.server.upload", path, *artifacts],
+                capture_output=True, text=True, env=env, timeout=UPLOAD_TIMEOUT_S,
+                cwd=os.path.dirname(path))
+        except subprocess.TimeoutExpired:
+            raise InvalidInput(f"the workflow file ran longer than {UPLOAD_TIMEOUT_S:.0f}s "
+                               "while being uploaded; keep its top level quick") from None
+        if done.returncode != 0:
+            lines = done.stderr.strip().splitlines()
+            raise InvalidInput(lines[-1] if lines else f"the upload failed ({done.returncode})")
+        return [WorkflowMeta(**json.loads(line)) for line in done.stdout.splitlines() if line]
 
     def add_trigger(self, request: pb.AddTriggerRequest, context: Any) -> Any:
         self.guard.require_authenticated(context, "adding a workflow trigger")
