@@ -64,6 +64,8 @@ class Scheduler:
         cursor = self.log.cursor(CURSOR)
         if cursor is None:
             cursor = self.log.create_cursor(CURSOR, 0)
+        if self._nothing_due(cursor, now):
+            return self._result  # no write lock taken: workers claiming and reporting go on
         applied = 0
         with self.db.transaction():
             # The status events this step appends are read back in the same transaction, so a
@@ -84,6 +86,16 @@ class Scheduler:
                 self.log.advance_cursor(CURSOR, cursor)
         self._result.events = applied
         return self._result
+
+    def _nothing_due(self, cursor: int, now: int) -> bool:
+        """True when a step would change nothing: no event after the cursor, no timer,
+        schedule or retry due. (Wake-ups come after every commit, ours included, so most of
+        them find nothing; an event appended after this check wakes us again.)"""
+        if self.log.latest_offset() > cursor:
+            return False
+        due = (self.executions.next_timer_time(), self.schedules.next_schedule_time(),
+               self.executions.next_retry_time())
+        return all(t is None or t > now for t in due)
 
     def lag(self) -> int:
         """How many offsets the scheduler is behind the log's end."""
