@@ -348,3 +348,30 @@ def test_a_rule_on_failure_runs_before_the_execution_is_finished(h):
     h.run(e, "cleanup")
     assert h.execution(e).status == "FAILED"
     assert "task flaky becoming FAILED" in h.task(e, "cleanup").reason
+
+
+def test_a_step_with_nothing_due_takes_no_write_lock(h):
+    """Every commit wakes the scheduler; a wake-up with nothing to do must not hold the lock
+    workers claim and report under. A due timer still gets its step."""
+    from aiflow_lite.sqlite import Database
+
+    h.upload("""
+        with Workflow(name='wf'):
+            BashOperator(name='tick', bash_command='true', periodic_expression='interval@0 0 0 5')
+    """)
+    execution_id = ops.start_workflow_execution("wf")
+    h.settle()
+    impatient = Database(h.settings.db_path, busy_timeout_ms=100)
+    scheduler = Scheduler(impatient)
+    blocker = Database(h.settings.db_path, busy_timeout_ms=0)
+    blocker.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+    try:
+        assert scheduler.step(h.now + 1).events == 0  # nothing due: no BusyError either
+        with pytest.raises(Exception, match="locked"):
+            scheduler.step(h.now + 5_000)  # the timer is due: this step needs the lock
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+        impatient.close()
+    h.settle(5_000)
+    assert h.store.latest_task_executions(execution_id)["tick"].sequence_number >= 1
