@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import signal
 import subprocess
 import sys
 import threading
 from collections import deque
 from typing import Callable, Dict, List, Optional, Sequence
+
+from aiflow_lite.errors import InvalidInput
 
 #: Seconds between SIGTERM and SIGKILL when a client is stopped.
 STOP_GRACE_S = 5.0
@@ -134,3 +137,18 @@ def run_command(args: List[str], env: Optional[Dict[str, str]] = None, capture: 
 
 def _text(out: Optional[bytes]) -> str:
     return out.decode("utf-8", errors="replace") if out else ""
+
+
+def split_options(task: str, what: str, options: Optional[str], example: str) -> List[str]:
+    """A string of command-line options (`command_options`, `submit_options`) split like a
+    shell would; a definition-time error names the task and how to fix it."""
+    if options is None:
+        return []
+    if not isinstance(options, str):
+        raise InvalidInput(f"task {task!r}: {what} must be one string of options, like "
+                           f"{example!r}, got {options!r}")
+    try:
+        return shlex.split(options)
+    except ValueError as exc:
+        raise InvalidInput(f"task {task!r}: {what} cannot be split like a shell would ({exc}); "
+                           "balance its quotes") from None

@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 import shutil
 import time
 from typing import Any, Dict, List, Optional
 
 from aiflow_lite.conditions import Context
 from aiflow_lite.errors import InvalidInput
-from aiflow_lite.operators._process import STOP_GRACE_S, Client, run_command
+from aiflow_lite.operators._process import STOP_GRACE_S, Client, run_command, split_options
 from aiflow_lite.operators.base import AIFlowOperator
 from aiflow_lite.operators.bash import TaskFailed
 
@@ -53,7 +52,8 @@ class FlinkOperator(AIFlowOperator):
                  stop_with_savepoint: bool = False, kubernetes_cluster_id: Optional[str] = None,
                  command_options: Optional[str] = None, jobs_info_poll_interval: int = 1,
                  **kwargs: Any) -> None:
-        self.options = _split_options(name, command_options)
+        self.options = split_options(name, "command_options", command_options,
+                                     "-Dparallelism.default=2 -d")
         _validate(name, application, target, application_args, executable_path,
                   application_mode, kubernetes_cluster_id, jobs_info_poll_interval)
         super().__init__(name, **kwargs)
@@ -255,19 +255,6 @@ class FlinkOperator(AIFlowOperator):
 
 
 # -- definition-time checks -------------------------------------------------------------------
-
-def _split_options(task: str, command_options: Optional[str]) -> List[str]:
-    if command_options is None:
-        return []
-    if not isinstance(command_options, str):
-        raise InvalidInput(f"task {task!r}: command_options must be one string of options, "
-                           f"like '-Dparallelism.default=2 -d', got {command_options!r}")
-    try:
-        return shlex.split(command_options)
-    except ValueError as exc:
-        raise InvalidInput(f"task {task!r}: command_options cannot be split like a shell "
-                           f"would ({exc}); balance its quotes") from None
-
 
 def _validate(task: str, application: Any, target: Any, application_args: Any,
               executable_path: Any, application_mode: bool, kubernetes_cluster_id: Any,

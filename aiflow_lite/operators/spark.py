@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 import shutil
 import time
 from typing import Any, Dict, List, Optional
 
 from aiflow_lite.conditions import Context
 from aiflow_lite.errors import InvalidInput
-from aiflow_lite.operators._process import STOP_GRACE_S, Client, run_command
+from aiflow_lite.operators._process import STOP_GRACE_S, Client, run_command, split_options
 from aiflow_lite.operators.base import AIFlowOperator
 from aiflow_lite.operators.bash import TaskFailed
 
@@ -133,7 +132,8 @@ class SparkSubmitOperator(_SparkCommand):
                  submit_options: Optional[str] = None, k8s_namespace: Optional[str] = None,
                  env_vars: Optional[Dict[str, Any]] = None, **kwargs: Any) -> None:
         poll = kwargs.pop("status_poll_interval", 1)
-        self.options = _split(name, "submit_options", submit_options)
+        self.options = split_options(name, "submit_options", submit_options,
+                                     "--conf spark.ui.enabled=false")
         _validate_submit(name, application, application_args, master, deploy_mode,
                          k8s_namespace, env_vars, poll)
         super().__init__(name, master, application_name, executable_path, **kwargs)
@@ -298,19 +298,6 @@ def _driver_state(output: str) -> Optional[str]:
                 return {"SUCCEEDED": "SUCCEEDED", "FAILED": "FAILED"}.get(state, "RUNNING")
             return "RUNNING" if state == "UNDEFINED" else state
     return None
-
-
-def _split(task: str, what: str, options: Optional[str]) -> List[str]:
-    if options is None:
-        return []
-    if not isinstance(options, str):
-        raise InvalidInput(f"task {task!r}: {what} must be one string of options, like "
-                           f"'--conf spark.ui.enabled=false', got {options!r}")
-    try:
-        return shlex.split(options)
-    except ValueError as exc:
-        raise InvalidInput(f"task {task!r}: {what} cannot be split like a shell would ({exc}); "
-                           "balance its quotes") from None
 
 
 def _validate_submit(task: str, application: Any, application_args: Any, master: Any,
