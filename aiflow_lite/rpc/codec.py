@@ -118,9 +118,10 @@ def from_message(message: Any) -> Any:
     """A metadata message → the `aiflow_lite.meta` dataclass of the same name."""
     record_type = getattr(meta, type(message).DESCRIPTOR.name)
     values = read(message)
-    for field in fields(record_type):  # `properties` and friends are {} rather than None
-        if values.get(field.name) is None and field.type in ("Dict[str, Any]",):
-            values[field.name] = {}
+    for field in message.DESCRIPTOR.fields:  # `properties` and friends are {}, never None
+        name = field.name[:-len(JSON_SUFFIX)]
+        if field.name.endswith(JSON_SUFFIX) and values.get(name) is None:
+            values[name] = {}
     return record_type(**values)
 
 
