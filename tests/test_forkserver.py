@@ -1,15 +1,20 @@
-"""The fork server on its own: spares wait with their database open, take a task each, and never
-outlive the server."""
+"""The fork server on its own: spares wait for a task, run only on GO, exit unrun on DROP or when
+the server goes, and never open the database."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
+import time
 from pathlib import Path
 
 from conftest import wait_for
 
 from aiflow_lite.engine.forkserver import SPARES, spawn
+from aiflow_lite.engine.results import read_result, result_path, results_dir
+from aiflow_lite.engine.worker import Order
+from aiflow_lite.status import TaskStatus
 
 
 def _children(pid: int) -> set:
@@ -26,64 +31,88 @@ def _alive(pid: int) -> bool:
         return False
 
 
+_pending: dict = {}  # fork server pid → bytes read past the last line returned
+
+
 def _read_line(proc, timeout: float = 10.0) -> str:
-    ready, _, _ = select.select([proc.stdout], [], [], timeout)
-    assert ready, "the fork server said nothing"
-    return proc.stdout.readline().decode()
+    """The next line it says (unbuffered reads: select must see what is still unread)."""
+    deadline = time.monotonic() + timeout
+    buffer = _pending.get(proc.pid, b"")
+    while b"\n" not in buffer:
+        ready, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
+        assert ready, "the fork server said nothing"
+        chunk = os.read(proc.stdout.fileno(), 4096)
+        assert chunk, "the fork server exited"
+        buffer += chunk
+    line, _pending[proc.pid] = buffer.split(b"\n", 1)
+    return line.decode()
 
 
-def test_spares_wait_then_leave_with_the_server(home):
-    home.mkdir(parents=True)
+def _order(home, task_execution_id: int, log) -> Order:
+    """An order for a workflow that does not exist: the worker runs it and fails, and says so."""
+    return Order(task_execution_id, 1, 1, "t", 1, "default", "wf", 1, "file:///nowhere.zip",
+                 "wf.py", str(log))
+
+
+@contextlib.contextmanager
+def fork_server(home):
+    home.mkdir(parents=True, exist_ok=True)
+    os.makedirs(results_dir(str(home)), exist_ok=True)
     server = spawn({**os.environ, "AIFLOW_HOME": str(home)})
     try:
-        spares = wait_for(lambda: len(_children(server.pid)) == SPARES and _children(server.pid))
-        # Each spare has opened its own connection before any task: the database exists.
-        wait_for(lambda: (home / "aiflow.db").exists())
+        yield server
     finally:
         server.stdin.close()  # what a scheduler's exit (or death) looks like to it
         server.wait(10)
         server.stdout.close()
+
+
+def _send(server, line: str) -> None:
+    server.stdin.write(line.encode())
+    server.stdin.flush()
+
+
+def test_spares_wait_then_leave_with_the_server(home):
+    with fork_server(home) as server:
+        spares = wait_for(lambda: len(_children(server.pid)) == SPARES and _children(server.pid))
     wait_for(lambda: not any(_alive(pid) for pid in spares), message="spares to exit")
+    assert not (home / "aiflow.db").exists()  # nobody opened the database
 
 
-def test_a_task_goes_to_a_waiting_spare_and_is_replaced(home):
-    home.mkdir(parents=True)
-    server = spawn({**os.environ, "AIFLOW_HOME": str(home)})
-    try:
+def test_a_task_runs_only_on_go_and_leaves_its_result(home):
+    with fork_server(home) as server:
         spares = wait_for(lambda: len(_children(server.pid)) == SPARES and _children(server.pid))
         log = home / "task.log"
-        server.stdin.write(f"RUN 999 {log}\n".encode())  # no such task: the worker says so
-        server.stdin.flush()
+        _send(server, "RUN 999\n")
         kind, task, pid = _read_line(server).split()
         assert (kind, task) == ("PID", "999") and int(pid) in spares
+        assert _alive(int(pid)) and not log.exists()  # waiting for its order
+        _send(server, "GO 999 " + _order(home, 999, log).encode().decode())
         assert _read_line(server).split() == ["EXIT", "999", pid, "0"]
-        assert "task execution 999 does not exist" in log.read_text()
+        status, message = read_result(result_path(str(home), 999, 1))
+        assert status == TaskStatus.FAILED and "nowhere.zip" in message
+        assert "result: FAILED" in log.read_text()
         wait_for(lambda: len(_children(server.pid)) == SPARES, message="a new spare")
         assert int(pid) not in _children(server.pid)
-    finally:
-        server.stdin.close()
-        server.wait(10)
-        server.stdout.close()
 
 
-def test_spares_that_cannot_open_the_database_do_not_make_a_fork_storm(home):
-    home.mkdir(parents=True)
-    (home / "aiflow.db").mkdir()  # no database can be opened here
-    server = spawn({**os.environ, "AIFLOW_HOME": str(home)})
-    try:
-        import time
+def test_a_dropped_task_exits_unrun(home):
+    with fork_server(home) as server:
+        _send(server, "RUN 5\nRUN 6\nRUN 7\n")  # more than the spares: one is forked on demand
+        pids = {int(_read_line(server).split()[1]) for _ in range(3)}
+        assert pids == {5, 6, 7}
+        _send(server, "DROP 5\nDROP 6\nDROP 7\n")
+        exits = [_read_line(server).split() for _ in range(3)]
+        assert sorted((e[1], e[3]) for e in exits) == [("5", "0"), ("6", "0"), ("7", "0")]
+        assert not os.listdir(results_dir(str(home)))  # nothing ran
 
-        time.sleep(1.0)  # a window to measure in, not a wait: what did the fork server spend?
-        ticks = Path(f"/proc/{server.pid}/stat").read_text().split(") ")[1].split()
-        cpu_s = (int(ticks[11]) + int(ticks[12])) / os.sysconf("SC_CLK_TCK")
-        assert cpu_s < 0.25, f"the fork server used {cpu_s:.2f} s of CPU in 1 s"
-        # A task still gets a worker (forked on demand), which fails and is reported.
-        server.stdin.write(f"RUN 7 {home / 'task.log'}\n".encode())
-        server.stdin.flush()
-        assert _read_line(server).split()[:2] == ["PID", "7"]
-        exit_line = _read_line(server).split()
-        assert exit_line[:2] == ["EXIT", "7"] and exit_line[3] != "0"
-    finally:
-        server.stdin.close()
-        server.wait(10)
-        server.stdout.close()
+
+def test_a_task_whose_log_cannot_be_opened_says_so_in_its_result(home):
+    with fork_server(home) as server:
+        (home / "log-dir").mkdir()
+        _send(server, "RUN 3\n")
+        assert _read_line(server).split()[:2] == ["PID", "3"]
+        _send(server, "GO 3 " + _order(home, 3, home / "log-dir").encode().decode())
+        assert _read_line(server).split()[3] == "1"
+        status, message = read_result(result_path(str(home), 3, 1))
+        assert status == TaskStatus.FAILED and "cannot be opened" in message

@@ -16,12 +16,13 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 from aiflow_lite.config import Settings
 from aiflow_lite.engine.executions import ExecutionStore
-from aiflow_lite.engine.worker import process_start_time
-from aiflow_lite.events import InternalKey, now_ms
+from aiflow_lite.engine.results import discard_result, read_result, result_path, results_dir
+from aiflow_lite.engine.worker import Order, process_start_time
+from aiflow_lite.events import InternalKey, now_ms, task_status_key
 from aiflow_lite.meta import TaskExecutionMeta
 from aiflow_lite.ns.event_log import EventLog
 from aiflow_lite.status import TaskStatus
@@ -29,6 +30,7 @@ from aiflow_lite.status import TaskStatus
 STOP_GRACE_S = 5.0
 STRAY_CHECK_S = 2.0
 SENDER = "executor"
+WORKER = "worker"  # the sender of a result the worker itself left
 
 
 @dataclass
@@ -56,6 +58,8 @@ class LocalExecutor:
         self._next_stray_check = 0.0
         self._strays: set = set()
         self.heartbeat_timeout_s = float(settings.values.get("task_heartbeat_timeout", 60))
+        self._snapshots: Dict[int, Tuple[str, str]] = {}  # snapshot id → (uri, file name)
+        os.makedirs(results_dir(settings.home), exist_ok=True)
         if self.worker_start == "forkserver":
             self._forks.prestart()  # it warms up while the scheduler takes its first steps
 
@@ -64,24 +68,56 @@ class LocalExecutor:
     def launch_queued(self) -> List[int]:
         """Start workers for QUEUED executions, oldest first, up to the parallelism; the rest
         wait QUEUED. A RESTART queues the new execution while the old one stops: it waits for
-        that. Returns the ids started."""
+        that. Returns the ids started.
+
+        Three steps, so that nothing runs twice: start the processes (each waits for its
+        order), claim every execution for its pid in one transaction (QUEUED → RUNNING, only
+        if still QUEUED), and only then hand each claimed worker its order; the others are
+        dropped unrun. A crash before the commit leaves the executions QUEUED and their
+        processes exit when their pipe closes."""
         if len(self.workers) >= self.parallelism:
             return []
-        started = []
         stopping = {(m.workflow_execution_id, m.task_name)
                     for m in self.store.task_executions_in((TaskStatus.STOPPING.value,))}
         room = self.parallelism - len(self.workers)
+        orders = []
         for meta in self.store.task_executions_in((TaskStatus.QUEUED.value,),
                                                   limit=room + len(stopping) + len(self.workers)):
-            if len(self.workers) >= self.parallelism:
+            if len(orders) >= room:
                 break
             if meta.id in self.workers or (meta.workflow_execution_id, meta.task_name) in stopping:
                 continue
-            self._spawn(meta)
-            started.append(meta.id)
-        return started
+            order = self._order(meta)
+            if order is not None:
+                orders.append(order)
+        started = self._start(orders)
+        if not started:
+            return []
+        claimed = set()
+        try:
+            with self.store.db.transaction():
+                now = now_ms()
+                for order, worker in started:
+                    if self.store.claim(order.task_execution_id, worker.pid,
+                                        worker.pid_start or "", now, order.log_path):
+                        claimed.add(order.task_execution_id)
+                        self.events.append(
+                            task_status_key(order.task_name), TaskStatus.RUNNING.value,
+                            order.namespace, SENDER,
+                            {"workflow_execution_id": order.workflow_execution_id,
+                             "task_execution_id": order.task_execution_id}, internal=True)
+        except BaseException:
+            for _, worker in started:  # nothing was claimed: none of them may run
+                self._hand(worker, None)
+            raise
+        for order, worker in started:
+            self.workers[order.task_execution_id] = worker
+            self._hand(worker, order if order.task_execution_id in claimed else None)
+        return sorted(claimed)
 
-    def _spawn(self, meta: TaskExecutionMeta) -> None:
+    def _order(self, meta: TaskExecutionMeta) -> Optional[Order]:
+        """What the worker of `meta` will be told; None (and the execution reported FAILED)
+        when it cannot be run at all."""
         execution = self.store.get_execution(meta.workflow_execution_id)
         log_path = os.path.join(
             str(self.settings.values.get("log_dir") or os.path.join(self.settings.home, "logs")),
@@ -92,25 +128,53 @@ class LocalExecutor:
         except OSError as exc:
             self.report(meta.id, meta.try_number, TaskStatus.FAILED,
                         f"its log directory could not be made: {exc}")
-            return
-        if self.worker_start == "forkserver":
-            pid = self._forks.run(meta.id, log_path)
+            return None
+        snapshot = self._snapshots.get(execution.snapshot_id)
+        if snapshot is None:  # immutable: read once
+            snapshot = self._snapshots[execution.snapshot_id] = \
+                self.store.snapshot_file(execution.snapshot_id)
+        return Order(meta.id, meta.try_number, meta.sequence_number, meta.task_name,
+                     execution.id, execution.namespace, execution.workflow_name,
+                     execution.snapshot_id, snapshot[0], snapshot[1], log_path)
+
+    def _start(self, orders: List[Order]) -> List[Tuple[Order, _Worker]]:
+        """A process per order, each waiting for it; those that could not start are reported."""
+        started = []
+        pids: Dict[int, int] = {}
+        if self.worker_start == "forkserver" and orders:
+            pids = self._forks.start([o.task_execution_id for o in orders])
+        for order in orders:
+            pid = pids.get(order.task_execution_id)
             if pid is not None:
-                self.workers[meta.id] = _Worker(meta.id, meta.try_number, pid, None,
-                                                forked=True)
-                return
-        try:
-            with open(log_path, "ab") as log_file:
-                process = subprocess.Popen(
-                    [sys.executable, "-m", "aiflow_lite.engine.worker", str(meta.id), log_path],
-                    stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
-                    env=self._env(), start_new_session=True, close_fds=True,
-                )
-        except OSError as exc:  # its log cannot be opened, no process can be had: it failed
-            self.report(meta.id, meta.try_number, TaskStatus.FAILED,
-                        f"its worker could not start: {exc}")
+                worker = _Worker(order.task_execution_id, order.try_number, pid, None,
+                                 forked=True)
+            else:
+                try:
+                    with open(order.log_path, "ab") as log_file:
+                        process = subprocess.Popen(
+                            [sys.executable, "-m", "aiflow_lite.engine.worker"],
+                            stdin=subprocess.PIPE, stdout=log_file, stderr=subprocess.STDOUT,
+                            env=self._env(), start_new_session=True, close_fds=True)
+                except OSError as exc:  # no log, no process: it failed
+                    self.report(order.task_execution_id, order.try_number, TaskStatus.FAILED,
+                                f"its worker could not start: {exc}")
+                    continue
+                worker = _Worker(order.task_execution_id, order.try_number, process.pid,
+                                 process)
+            worker.pid_start = process_start_time(worker.pid)
+            started.append((order, worker))
+        return started
+
+    def _hand(self, worker: _Worker, order: Optional[Order]) -> None:
+        """Give a started worker its order, or (None) let it exit unrun."""
+        if worker.forked:
+            self._forks.hand(worker.task_execution_id, order)
             return
-        self.workers[meta.id] = _Worker(meta.id, meta.try_number, process.pid, process)
+        with contextlib.suppress(OSError):  # it died waiting: its exit is reported
+            if order is not None:
+                worker.process.stdin.write(order.encode())
+        with contextlib.suppress(OSError):
+            worker.process.stdin.close()
 
     def _env(self) -> Dict[str, str]:
         env = {**os.environ, "AIFLOW_HOME": self.settings.home}
@@ -161,17 +225,17 @@ class LocalExecutor:
                 continue
             if meta.id in self._strays:  # dead on two checks in a row: not a claim in flight
                 self._strays.discard(meta.id)
-                self.report(meta.id, meta.try_number,
-                            TaskStatus.STOPPED if meta.status == TaskStatus.STOPPING.value
-                            else TaskStatus.FAILED, "its worker is gone")
+                self._report_gone(meta, "its worker is gone")
+                discard_result(result_path(self.settings.home, meta.id, meta.try_number))
             else:
                 self._strays.add(meta.id)
 
     def reap(self) -> int:
-        """Forget finished workers; report any that ended without reporting. Returns how many
-        workers ended."""
+        """Forget finished workers and report each one's result (its own, or how it ended
+        without one), all in one transaction. Returns how many workers ended."""
         self._adopt_strays()
-        ended = 0
+        self._forks.pump()
+        ended = []
         for worker in list(self.workers.values()):
             if worker.kill_at is not None and time.monotonic() >= worker.kill_at:
                 self._signal(worker, signal.SIGKILL)
@@ -179,10 +243,16 @@ class LocalExecutor:
             code = self._exit_code(worker)
             if code is None:
                 continue
-            ended += 1
             del self.workers[worker.task_execution_id]
-            self._report_if_silent(worker, code)
-        return ended
+            ended.append((worker, code))
+        if ended:
+            with self.store.db.transaction():
+                for worker, code in ended:
+                    self._report_exit(worker, code)
+            for worker, _ in ended:  # reported (committed): the files have done their job
+                discard_result(result_path(self.settings.home, worker.task_execution_id,
+                                           worker.try_number))
+        return len(ended)
 
     def _exit_code(self, worker: _Worker) -> Optional[int]:
         if worker.process is not None:
@@ -197,28 +267,32 @@ class LocalExecutor:
         alive = worker.pid_start and process_start_time(worker.pid) == worker.pid_start
         return None if alive else -1
 
-    def _report_if_silent(self, worker: _Worker, code: int) -> None:
-        """Its own report, if any, is already in the log before this one (it reports, then
-        exits), so the scheduler keeps the first: this only counts when there was none."""
+    def _report_exit(self, worker: _Worker, code: int) -> None:
+        """Report the result the worker left, or that it ended without one. Only for a try
+        still in flight: a worker dropped unrun, or one already reported, is no news."""
         meta = self.store.get_task_execution(worker.task_execution_id)
-        if worker.reported or meta is None or meta.status not in (TaskStatus.RUNNING.value,
-                                                                  TaskStatus.STOPPING.value,
-                                                                  TaskStatus.QUEUED.value):
+        if worker.reported or meta is None or meta.try_number != worker.try_number or \
+                meta.status not in (TaskStatus.RUNNING.value, TaskStatus.STOPPING.value):
             return
-        if meta.status == TaskStatus.QUEUED.value and code == 0:
-            return  # it found nothing to claim
         how = f"signal {-code}" if code < 0 else f"exit code {code}"
-        status = (TaskStatus.STOPPED if meta.status == TaskStatus.STOPPING.value
-                  else TaskStatus.FAILED)
-        self.report(worker.task_execution_id, worker.try_number, status,
-                    f"the worker ended ({how}) without reporting a result")
+        self._report_gone(meta, f"the worker ended ({how}) without reporting a result")
+
+    def _report_gone(self, meta: TaskExecutionMeta, why: str) -> None:
+        """The worker of `meta` is gone: report the result it left, else its loss."""
+        result = read_result(result_path(self.settings.home, meta.id, meta.try_number))
+        if result is not None:
+            self.report(meta.id, meta.try_number, result[0], result[1], sender=WORKER)
+        else:
+            self.report(meta.id, meta.try_number,
+                        TaskStatus.STOPPED if meta.status == TaskStatus.STOPPING.value
+                        else TaskStatus.FAILED, why)
 
     def report(self, task_execution_id: int, try_number: int, status: TaskStatus,
-               message: str) -> None:
+               message: Optional[str], sender: str = SENDER) -> None:
         meta = self.store.get_task_execution(task_execution_id)
         execution = self.store.get_execution(meta.workflow_execution_id)
         self.events.append(InternalKey.TASK_RESULT.value, status.value, execution.namespace,
-                           SENDER, {"task_execution_id": task_execution_id,
+                           sender, {"task_execution_id": task_execution_id,
                                     "try_number": try_number, "message": message},
                            internal=True)
 
@@ -242,8 +316,8 @@ class LocalExecutor:
 
     def recover(self, heartbeat_timeout_s: float) -> None:
         """Adopt the workers of a previous scheduler that still run; report the dead ones.
-        QUEUED executions need nothing: `launch_queued` starts them (a duplicate loses the
-        claim)."""
+        QUEUED executions need nothing: `launch_queued` starts them (no worker of theirs ever
+        got its order)."""
         for meta in self.store.task_executions_in((TaskStatus.RUNNING.value,
                                                    TaskStatus.STOPPING.value)):
             pid, pid_start = self.store.process_of(meta.id)
@@ -253,13 +327,16 @@ class LocalExecutor:
                 if meta.status == TaskStatus.STOPPING.value:
                     self.stop(meta.id)
                 continue
-            self.report(meta.id, meta.try_number,
-                        TaskStatus.STOPPED if meta.status == TaskStatus.STOPPING.value
-                        else TaskStatus.FAILED,
-                        "its worker was gone when the scheduler restarted")
+            self._report_gone(meta, "its worker was gone when the scheduler restarted")
+            discard_result(result_path(self.settings.home, meta.id, meta.try_number))
 
     def active(self) -> int:
         return len(self.workers)
+
+    def wake_fd(self) -> Optional[int]:
+        """An fd readable when a worker has ended (workers report through files, so no commit
+        wakes the scheduler when one exits); None when there is none to watch."""
+        return self._forks.wake_fd()
 
     def shutdown(self) -> None:
         """Leave workers running: they report through the log, and a restarted scheduler
@@ -280,33 +357,57 @@ class ForkServerClient:
         if process is not None:
             os.set_blocking(process.stdout.fileno(), False)
         self._buffer = b""
+        self._eof = False  # its output ended: it exited (or is about to)
         self._pids: Dict[int, int] = {}  # task execution id → pid, from PID lines
         self._exits: Dict[int, int] = {}  # pid → exit code, from EXIT lines
 
     def alive(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    def wake_fd(self) -> Optional[int]:
+        """Its output, readable when it has news (an exit); None once it ended."""
+        if self._process is None or self._eof:
+            return None
+        return self._process.stdout.fileno()
+
     def prestart(self) -> None:
         self._ensure()
 
-    def run(self, task_execution_id: int, log_path: str) -> Optional[int]:
-        """Fork a worker; its pid, or None if the fork server cannot be had."""
-        if "\n" in log_path or not self._ensure():
-            return None
+    def start(self, task_execution_ids: List[int]) -> Dict[int, int]:
+        """A forked child per task execution, each waiting for its order: their pids (those
+        missing could not be had)."""
+        if not self._ensure():
+            return {}
         try:
-            self._process.stdin.write(f"RUN {task_execution_id} {log_path}\n".encode())
+            self._process.stdin.write(b"".join(f"RUN {i}\n".encode()
+                                               for i in task_execution_ids))
             self._process.stdin.flush()
         except (BrokenPipeError, OSError):
-            return None
+            return {}
         deadline = time.monotonic() + 10.0
-        while task_execution_id not in self._pids:
+        while not all(i in self._pids for i in task_execution_ids):
             got = self._read(max(0.0, deadline - time.monotonic()))
             if not got and (not self.alive() or time.monotonic() > deadline):
-                return None
-        return self._pids.pop(task_execution_id)
+                break
+        pids = {i: self._pids.pop(i) for i in task_execution_ids if i in self._pids}
+        for late in set(task_execution_ids) - set(pids):  # if it ever forks it, unrun
+            self.hand(late, None)
+        return pids
+
+    def hand(self, task_execution_id: int, order: Optional[Order]) -> None:
+        """Send a waiting child its order, or (None) tell it to exit unrun. A fork server
+        that died took the order pipe with it: the child has exited already."""
+        line = (b"GO %d " % task_execution_id + order.encode() if order is not None
+                else b"DROP %d\n" % task_execution_id)
+        with contextlib.suppress(BrokenPipeError, OSError, AttributeError):
+            self._process.stdin.write(line)
+            self._process.stdin.flush()
+
+    def pump(self) -> None:
+        """Take in what it said so far (exits)."""
+        self._read(0.0)
 
     def exit_code(self, pid: int) -> Optional[int]:
-        self._read(0.0)
         return self._exits.pop(pid, None)
 
     def _ensure(self) -> bool:
@@ -320,6 +421,7 @@ class ForkServerClient:
             self._process = None
             return False
         os.set_blocking(self._process.stdout.fileno(), False)
+        self._eof = False
         return True
 
     def _read(self, timeout: float) -> bool:
@@ -330,13 +432,17 @@ class ForkServerClient:
         ready, _, _ = select.select([out], [], [], timeout)
         if not ready:
             return False
-        try:
-            chunk = os.read(out.fileno(), 65536)
-        except BlockingIOError:
-            return False
-        if not chunk:
-            return False
-        self._buffer += chunk
+        got = False
+        while True:  # drain it: the scheduler's wake-up watches this fd
+            try:
+                chunk = os.read(out.fileno(), 65536)
+            except BlockingIOError:
+                break
+            if not chunk:
+                self._eof = True
+                break
+            self._buffer += chunk
+            got = True
         while b"\n" in self._buffer:
             line, self._buffer = self._buffer.split(b"\n", 1)
             parts = line.decode().split()
@@ -344,7 +450,7 @@ class ForkServerClient:
                 self._pids[int(parts[1])] = int(parts[2])
             elif len(parts) == 4 and parts[0] == "EXIT":
                 self._exits[int(parts[2])] = int(parts[3])
-        return True
+        return got
 
     def close(self) -> None:
         if self._process is not None:

@@ -1,18 +1,23 @@
 """The fork server: a small process that has already imported the worker code and forks one
 child per task execution, so a task starts in ~2 ms instead of a fresh interpreter's ~100 ms.
-It keeps SPARES children forked ahead of demand (detached, database open, waiting for a task),
-so the next task's start pays for neither the fork nor the connection.
+It keeps SPARES children forked ahead of demand, so the next task's start does not wait for the
+fork either.
 
 Protocol, one line each way over its stdin/stdout:
-    RUN <task_execution_id> <log path>   →   PID <task_execution_id> <pid>
+    RUN <task_execution_id>              →   PID <task_execution_id> <pid>
+    GO <task_execution_id> <order JSON>      (the child runs it: its claim is committed)
+    DROP <task_execution_id>                 (the child exits without running anything)
     (a child exits)                      →   EXIT <task_execution_id> <pid> <code or -signal>
-Children run in their own session (STOP reaches their whole group) and outlive this server:
-when its stdin closes (the scheduler exited or died) it exits at once and leaves them running.
-It never opens the database itself, so no connection is ever shared across a fork.
+A child waits for its order between RUN and GO: the executor claims the task execution for
+that pid in between. Children run in their own session (STOP reaches their whole group) and
+outlive this server: when its stdin closes (the scheduler exited or died) it exits at once and
+leaves them running; a child still waiting for its order sees its pipe close and exits too.
+Neither this server nor its children open the database (a worker reports through a result file).
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import select
@@ -20,9 +25,9 @@ import signal
 import subprocess
 import sys
 import time
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
-#: Workers forked ahead of demand, each waiting for one task with its database already open.
+#: Workers forked ahead of demand, each waiting for one task.
 SPARES = 2
 
 
@@ -34,23 +39,33 @@ def spawn(env: Dict[str, str]) -> subprocess.Popen:
                             close_fds=True)
 
 
-def _child(task_execution_id: int, log_path: str, settings: object,
-           db: object = None) -> None:
-    """In the forked child: become a session leader, log to the task's file, run the worker.
-    It never returns: every path ends in os._exit."""
+def _child(orders: int, settings: object) -> None:
+    """In a forked child: detach, wait for the order (EOF: none is coming, exit), log to the
+    task's file, run the worker. It never returns: every path ends in os._exit."""
     code = 1
     try:
-        if db is None:  # a spare already did this much
-            _detach()
-        fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        _detach()
+        line = b""
+        while not line.endswith(b"\n"):
+            chunk = os.read(orders, 65536)
+            if not chunk:
+                os._exit(0)
+            line += chunk
+        os.close(orders)
+        from aiflow_lite.engine.worker import Order, run
+
+        order = Order.decode(line)
+        try:
+            fd = os.open(order.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        except OSError as exc:
+            _no_log(order, settings, exc)
+            os._exit(1)
         os.dup2(fd, 1)
         os.dup2(fd, 2)
         os.close(fd)
         sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
         sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
-        from aiflow_lite.engine.worker import run
-
-        code = run(task_execution_id, log_path, settings, db=db)
+        code = run(order, settings)
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 1
     except BaseException:
@@ -65,11 +80,21 @@ def _child(task_execution_id: int, log_path: str, settings: object,
             os._exit(code)
 
 
+def _no_log(order: object, settings: object, exc: OSError) -> None:
+    """The task's log cannot be opened: its result says so (there is nowhere else to say it)."""
+    from aiflow_lite.engine.results import result_path, write_result
+    from aiflow_lite.status import TaskStatus
+
+    write_result(result_path(settings.home, order.task_execution_id, order.try_number),
+                 TaskStatus.FAILED, f"its log {order.log_path} cannot be opened: "
+                 f"{exc.strerror or exc}")
+
+
 def _detach() -> None:
     """A new session (a STOP reaches the task's whole group), default signals, and no fd of the
     fork server's protocol pipes left open."""
     # First: the parent's signal wake-up fd is about to be closed and its number reused
-    # (by the database's WAL, say); a signal must never write a byte into that file.
+    # (by a task's file, say); a signal must never write a byte into that file.
     signal.set_wakeup_fd(-1)
     os.setsid()
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -82,28 +107,6 @@ def _detach() -> None:
     sys.stdin = open(0, closefd=False)  # noqa: SIM115 (the process's own fds)
 
 
-def _spare(orders: int, settings: object) -> None:
-    """A worker forked ahead of demand: it detaches and opens its database connection, then
-    waits for its one task ('<task execution id> <log path>' on `orders`), so a task's start
-    pays for neither. EOF (the fork server is gone) means no task: exit. Never returns."""
-    try:
-        _detach()
-        from aiflow_lite.home import open_database
-
-        db = open_database(settings)  # our own connection, opened after the fork
-        line = b""
-        while not line.endswith(b"\n"):
-            chunk = os.read(orders, 4096)
-            if not chunk:
-                os._exit(0)
-            line += chunk
-        os.close(orders)
-        task_execution_id, log_path = line.decode().rstrip("\n").split(" ", 1)
-    except BaseException:
-        os._exit(1)
-    _child(int(task_execution_id), log_path, settings, db)
-
-
 def serve() -> None:
     # Warm: what every worker needs is imported, and the config read, once, here. (Not
     # cloudpickle: a worker re-executes the workflow file, it unpickles nothing.)
@@ -113,6 +116,7 @@ def serve() -> None:
     import ai_flow.operators.bash
     import ai_flow.operators.python  # noqa: F401
     import aiflow_lite.blob
+    import aiflow_lite.engine.results
     import aiflow_lite.engine.worker
     import aiflow_lite.loader  # noqa: F401
     from aiflow_lite.config import load_aiflow_settings
@@ -125,7 +129,8 @@ def serve() -> None:
     gc.freeze()
 
     children: Dict[int, int] = {}  # pid → task execution id
-    spares: List[Tuple[int, int]] = []  # (pid, fd its orders are written to)
+    spares: List[Tuple[int, int]] = []  # (pid, fd its order is written to), no task yet
+    waiting: Dict[int, int] = {}  # task execution id → fd its order is written to
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)
@@ -134,32 +139,46 @@ def serve() -> None:
     out = sys.stdout
     stdin = sys.stdin.buffer
 
-    def fork() -> int:
+    def fork() -> Tuple[int, int]:
+        """A child waiting for its order: (pid, fd to write the order to)."""
+        orders_r, orders_w = os.pipe()
         pid = os.fork()
         if pid == 0:
             signal.set_wakeup_fd(-1)  # before its fd is closed and reused
-            for fd in (wake_r, wake_w, *(w for _, w in spares)):
+            for fd in (wake_r, wake_w, orders_w, *(w for _, w in spares), *waiting.values()):
                 os.close(fd)
-        return pid
-
-    def add_spare() -> None:
-        orders_r, orders_w = os.pipe()
-        pid = fork()
-        if pid == 0:
-            os.close(orders_w)
-            _spare(orders_r, settings)
+            _child(orders_r, settings)
         os.close(orders_r)
-        spares.append((pid, orders_w))
+        return pid, orders_w
+
+    def command(line: bytes) -> None:
+        verb, _, rest = line.partition(b" ")
+        task_id, _, order = rest.partition(b" ")
+        task_execution_id = int(task_id)
+        if verb == b"RUN":
+            pid, orders = spares.pop(0) if spares else fork()
+            children[pid] = task_execution_id
+            waiting[task_execution_id] = orders
+            out.write(f"PID {task_execution_id} {pid}\n")
+            out.flush()
+        elif verb in (b"GO", b"DROP"):
+            orders = waiting.pop(task_execution_id, None)
+            if orders is None:
+                return
+            with contextlib.suppress(OSError):  # it died waiting: its exit is reported
+                if verb == b"GO":
+                    os.write(orders, order + b"\n")
+            os.close(orders)
 
     pending = b""
-    pause_until, backoff = 0.0, 0.0  # spares that die untasked (no database?) pause the refill
+    pause_until, backoff = 0.0, 0.0  # spares that die untasked pause the refill
     while True:
         timeout = None
         if len(spares) < SPARES:
             wait = pause_until - time.monotonic()
             if wait <= 0:
                 while len(spares) < SPARES:
-                    add_spare()
+                    spares.append(fork())
             else:
                 timeout = wait
         readable, _, _ = select.select([stdin, wake_r], [], [], timeout)
@@ -169,7 +188,7 @@ def serve() -> None:
             backoff = min(max(backoff * 2, 0.1), 30.0)
             pause_until = time.monotonic() + backoff
         if stdin in readable:
-            chunk = os.read(stdin.fileno(), 65536)
+            chunk = os.read(stdin.fileno(), 1 << 20)
             if not chunk:
                 # The scheduler is gone: leave the workers running and exit now, without the
                 # interpreter's teardown (it cost the scheduler's own exit ~15 ms of waiting).
@@ -178,34 +197,8 @@ def serve() -> None:
             pending += chunk
             while b"\n" in pending:
                 line, pending = pending.split(b"\n", 1)
-                parts = line.decode().split(" ", 2)
-                if len(parts) == 3 and parts[0] == "RUN":
-                    task_execution_id, log_path = int(parts[1]), parts[2]
-                    pid = _hand_to_spare(spares, task_execution_id, log_path)
-                    if pid is not None:
-                        backoff = 0.0
-                    else:
-                        pid = fork()
-                        if pid == 0:
-                            _child(task_execution_id, log_path, settings)
-                    children[pid] = task_execution_id
-                    out.write(f"PID {task_execution_id} {pid}\n")
-                    out.flush()
-
-
-def _hand_to_spare(spares: List[Tuple[int, int]], task_execution_id: int,
-                   log_path: str) -> Optional[int]:
-    """Give the task to a waiting spare; its pid, or None when none can take it."""
-    while spares:
-        pid, orders = spares.pop(0)
-        try:
-            os.write(orders, f"{task_execution_id} {log_path}\n".encode())
-            return pid
-        except OSError:  # it died while waiting (its exit is reaped, unreported)
-            continue
-        finally:
-            os.close(orders)
-    return None
+                if line:
+                    command(line)
 
 
 def _reap(children: Dict[int, int], spares: List[Tuple[int, int]], out: object) -> int:
@@ -218,8 +211,7 @@ def _reap(children: Dict[int, int], spares: List[Tuple[int, int]], out: object) 
             return lost
         if pid == 0:
             return lost
-        code = os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") \
-            else (-(status & 0x7F) if status & 0x7F else status >> 8)
+        code = os.waitstatus_to_exitcode(status)
         if pid not in children:  # a spare that died before it had a task: nothing to report
             for spare in [s for s in spares if s[0] == pid]:
                 spares.remove(spare)

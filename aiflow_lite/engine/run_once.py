@@ -72,7 +72,7 @@ def run_execution(service: SchedulerService, execution_id: int,
                 _stop(service, eid)
             continue
         # Short naps while workers run: their exits come through the fork server, not the log.
-        service.wake.wait(0.01 if service.executor.active() else 0.5)
+        service.sleep(0.01 if service.executor.active() else 0.5)
     executions = [store.get_execution(eid) for eid in followed]
     tasks = [t for eid in followed for t in store.list_task_executions(eid)]
     result = RunResult(executions[0], tasks, [], timed_out, time.monotonic() - started,

@@ -72,7 +72,12 @@ class SchedulerService:
                 break
             if applied >= BATCH:
                 continue  # more events are waiting
-            self.wake.wait(self._sleep_time())
+            self.sleep(self._sleep_time())
+
+    def sleep(self, timeout: float) -> None:
+        """Until a commit to the home, a worker's exit, or `timeout` seconds."""
+        self.wake.watch(self.executor.wake_fd())
+        self.wake.wait(timeout)
 
     def _sleep_time(self) -> float:
         limit = BUSY_POLL_S if self.executor.active() else IDLE_POLL_S

@@ -1,10 +1,15 @@
 """A worker: the process that runs one task execution.
 
-`python -m aiflow_lite.engine.worker TASK_EXECUTION_ID` (AIFLOW_HOME set). It claims its QUEUED
-execution first (a conditional update: a relaunch after a crash can never run it twice), runs the
+Its executor starts it, claims the task execution for it (a conditional update naming its pid,
+committed before anything runs: a relaunch after a crash can never run a task twice) and then
+hands it an `Order` with everything it needs, so a worker never reads the database. It runs the
 operator in the snapshot's working directory with the workflow file re-executed there (so
-`__file__`-relative paths find the uploaded files), heartbeats, and reports its result as an
-event. SIGTERM means STOP: the operator's `stop` runs, then the result is STOPPED.
+`__file__`-relative paths find the uploaded files), heartbeats, and leaves its result in a file
+(see `results`) for the executor to report. SIGTERM means STOP: the operator's `stop` runs, then
+the result is STOPPED.
+
+`python -m aiflow_lite.engine.worker` (AIFLOW_HOME set) reads its order as one JSON line from
+stdin; end of input before an order means it was not wanted: it exits without running anything.
 """
 
 from __future__ import annotations
@@ -16,18 +21,39 @@ import signal
 import sys
 import threading
 import traceback
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Optional
 
 from aiflow_lite.config import Settings, blob_manager_settings, load_aiflow_settings
-from aiflow_lite.engine.executions import ExecutionStore
-from aiflow_lite.events import InternalKey, now_ms
-from aiflow_lite.home import open_database
+from aiflow_lite.engine.results import result_path, write_result
+from aiflow_lite.events import now_ms
 from aiflow_lite.ns.client import TASK_CONTEXT_ENV
-from aiflow_lite.ns.event_log import EventLog
 from aiflow_lite.status import TaskStatus
 
-SENDER = "worker"
+
+@dataclass(frozen=True)
+class Order:
+    """What a worker is told to run, once its claim is committed."""
+
+    task_execution_id: int
+    try_number: int
+    sequence_number: int
+    task_name: str
+    workflow_execution_id: int
+    namespace: str
+    workflow_name: str
+    snapshot_id: int
+    snapshot_uri: str
+    file_name: str
+    log_path: str
+
+    def encode(self) -> bytes:
+        """One line (JSON escapes any newline in a name or path)."""
+        return json.dumps(asdict(self)).encode() + b"\n"
+
+    @classmethod
+    def decode(cls, line: bytes) -> Order:
+        return cls(**json.loads(line))
 
 
 class TaskStopped(BaseException):
@@ -57,17 +83,16 @@ def process_start_time(pid: int) -> Optional[str]:
         return None
 
 
-def working_dir_for(settings: Settings, store: ExecutionStore, snapshot_id: int) -> str:
+def working_dir_for(settings: Settings, snapshot_id: int, snapshot_uri: str) -> str:
     """The snapshot's files, extracted once (atomically: a temp dir renamed into place)."""
     from aiflow_lite.blob import extract_snapshot, load_blob_manager
 
     target = os.path.join(settings.home, "working_dir", str(snapshot_id))
     if os.path.isdir(target):
         return target
-    uri, _ = store.snapshot_file(snapshot_id)
     staging = f"{target}.{os.getpid()}.tmp"
     blob = load_blob_manager(*blob_manager_settings(settings))
-    archive = blob.download(uri, staging + ".zip.d")
+    archive = blob.download(snapshot_uri, staging + ".zip.d")
     extract_snapshot(archive, staging)
     try:
         os.rename(staging, target)
@@ -77,78 +102,55 @@ def working_dir_for(settings: Settings, store: ExecutionStore, snapshot_id: int)
     return target
 
 
-def run(task_execution_id: int, log_path: Optional[str] = None,
-        settings: Optional[Settings] = None, db: Optional[Any] = None) -> int:
-    """Claim, run and report one task execution. `settings` may come from a fork server that
-    read them once, and `db` from a spare worker that opened it ahead of its task; `log_path`
-    is recorded with the claim."""
+def run(order: Order, settings: Optional[Settings] = None) -> int:
+    """Run one claimed task execution and leave its result for the executor. `settings` may
+    come from a fork server that read them once."""
     settings = settings or load_aiflow_settings()
-    db = db or open_database(settings)
-    store = ExecutionStore(db)
-    events = EventLog(db)
-    meta = store.get_task_execution(task_execution_id)
-    if meta is None:
-        print(f"task execution {task_execution_id} does not exist", file=sys.stderr)
-        return 0
-    execution = store.get_execution(meta.workflow_execution_id)
     pid = os.getpid()
-    with db.transaction():
-        if not store.claim(task_execution_id, pid, process_start_time(pid) or "", now_ms(),
-                           log_path):
-            print(f"task execution {task_execution_id} is {meta.status}, not QUEUED: "
-                  "nothing to run", file=sys.stderr)
-            return 0
-        events.append(f"{InternalKey.TASK_STATUS.value}.{meta.task_name}",
-                      TaskStatus.RUNNING.value, execution.namespace, SENDER,
-                      {"workflow_execution_id": execution.id,
-                       "task_execution_id": task_execution_id}, internal=True)
-    print(f"[aiflow] {execution.namespace}.{execution.workflow_name} execution {execution.id} "
-          f"task {meta.task_name} #{meta.sequence_number} try {meta.try_number} (pid {pid})",
-          flush=True)
+    print(f"[aiflow] {order.namespace}.{order.workflow_name} execution "
+          f"{order.workflow_execution_id} task {order.task_name} #{order.sequence_number} "
+          f"try {order.try_number} (pid {pid})", flush=True)
     status, message = TaskStatus.FAILED, None
-    heartbeat = _Heartbeat(settings, task_execution_id, pid)
+    heartbeat = _Heartbeat(settings, order.task_execution_id, pid)
     try:
-        status, message = _run_task(settings, store, execution, meta)
+        status, message = _run_task(settings, order)
     except TaskStopped:  # a stop that landed while a failure was being handled
         status, message = TaskStatus.STOPPED, "stopped"
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         heartbeat.stop()
-        events.append(InternalKey.TASK_RESULT.value, status.value, execution.namespace, SENDER,
-                      {"task_execution_id": task_execution_id, "try_number": meta.try_number,
-                       "message": message}, internal=True)
+        write_result(result_path(settings.home, order.task_execution_id, order.try_number),
+                     status, message)
         print(f"[aiflow] result: {status.value}" + (f" ({message})" if message else ""),
               flush=True)
-        db.close()
     return 0
 
 
-def _run_task(settings: Settings, store: ExecutionStore, execution: Any,
-              meta: Any) -> tuple:
+def _run_task(settings: Settings, order: Order) -> tuple:
     def stop(signum: int, frame: Any) -> None:
         raise TaskStopped()
 
     signal.signal(signal.SIGTERM, stop)
     operator, context = None, None
     try:
-        working_dir = working_dir_for(settings, store, execution.snapshot_id)
-        _, file_name = store.snapshot_file(execution.snapshot_id)
+        working_dir = working_dir_for(settings, order.snapshot_id, order.snapshot_uri)
         os.chdir(working_dir)
         os.environ[TASK_CONTEXT_ENV] = json.dumps({
-            "home": settings.home, "namespace": execution.namespace,
-            "workflow_execution_id": execution.id, "task_execution_id": meta.id,
-            "task_name": meta.task_name})
+            "home": settings.home, "namespace": order.namespace,
+            "workflow_execution_id": order.workflow_execution_id,
+            "task_execution_id": order.task_execution_id, "task_name": order.task_name})
         from aiflow_lite.loader import load_workflow_file
 
-        loaded = load_workflow_file(os.path.join(working_dir, file_name))
-        workflow = next((w for w in loaded.workflows if w.name == execution.workflow_name
-                         and w.namespace == execution.namespace), None)
-        if workflow is None or meta.task_name not in workflow.tasks:
-            return TaskStatus.FAILED, (f"task {meta.task_name!r} is not in the snapshot's "
-                                       f"workflow file {file_name}")
-        operator = workflow.tasks[meta.task_name]
-        context = TaskContext(execution.id, meta.id, meta.task_name, meta.sequence_number,
-                              meta.try_number, execution.namespace, working_dir)
+        loaded = load_workflow_file(os.path.join(working_dir, order.file_name))
+        workflow = next((w for w in loaded.workflows if w.name == order.workflow_name
+                         and w.namespace == order.namespace), None)
+        if workflow is None or order.task_name not in workflow.tasks:
+            return TaskStatus.FAILED, (f"task {order.task_name!r} is not in the snapshot's "
+                                       f"workflow file {order.file_name}")
+        operator = workflow.tasks[order.task_name]
+        context = TaskContext(order.workflow_execution_id, order.task_execution_id,
+                              order.task_name, order.sequence_number, order.try_number,
+                              order.namespace, working_dir)
         operator.start(context)
         operator.await_termination(context)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # done: the result must be reported
@@ -179,7 +181,11 @@ class _Heartbeat:
             db = None  # opened at the first beat: a short task never pays for it
             try:
                 while not self._stop.wait(interval):
-                    db = db or open_database(settings)
+                    if db is None:
+                        from aiflow_lite.engine.executions import ExecutionStore
+                        from aiflow_lite.home import open_database
+
+                        db = open_database(settings)
                     ExecutionStore(db).heartbeat(task_execution_id, pid, now_ms())
             finally:
                 if db is not None:
@@ -194,7 +200,14 @@ class _Heartbeat:
 
 
 def main() -> None:
-    sys.exit(run(int(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else None))
+    """The spawned worker: its order comes on stdin (nothing comes if its claim failed)."""
+    line = sys.stdin.buffer.readline()
+    if not line.strip():
+        sys.exit(0)
+    null = os.open(os.devnull, os.O_RDONLY)  # the task reads nothing of ours
+    os.dup2(null, 0)
+    os.close(null)
+    sys.exit(run(Order.decode(line)))
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import socket
 import tempfile
 import time
 import uuid
+from typing import Optional
 
 from aiflow_lite.errors import HomeError
 
@@ -129,6 +130,7 @@ class WakeSocket:
         self._sock.setblocking(False)
         self._poll = select.poll()
         self._poll.register(self._sock.fileno(), select.POLLIN)
+        self._watched: Optional[int] = None
         # A process that exits without closing its listeners still removes their sockets.
         atexit.register(self._unlink)
 
@@ -140,6 +142,17 @@ class WakeSocket:
                 while True:
                     self._sock.recv(64)
         return woken
+
+    def watch(self, fd: Optional[int]) -> None:
+        """Also wake when `fd` is readable (None: no other fd). Its reader must drain it, and
+        must stop watching it at end of file, or `wait` returns at once."""
+        if fd == self._watched:
+            return
+        if self._watched is not None:
+            self._poll.unregister(self._watched)
+        if fd is not None:
+            self._poll.register(fd, select.POLLIN)
+        self._watched = fd
 
     def interrupt(self) -> None:
         """Wake the thread blocked in `wait()`; never blocks (a full queue is a pending wake)."""
