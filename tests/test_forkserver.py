@@ -83,11 +83,11 @@ def test_a_task_runs_only_on_go_and_leaves_its_result(home):
     with fork_server(home) as server:
         spares = wait_for(lambda: len(_children(server.pid)) == SPARES and _children(server.pid))
         log = home / "task.log"
-        _send(server, "RUN 999\n")
+        _send(server, "RUN 999 " + _order(home, 999, log).encode().decode())
         kind, task, pid = _read_line(server).split()
         assert (kind, task) == ("PID", "999") and int(pid) in spares
         assert _alive(int(pid)) and not log.exists()  # waiting for its order
-        _send(server, "GO 999 " + _order(home, 999, log).encode().decode())
+        _send(server, "GO 999\n")
         assert _read_line(server).split() == ["EXIT", "999", pid, "0"]
         status, message = read_result(result_path(str(home), 999, 1))
         assert status == TaskStatus.FAILED and "nowhere.zip" in message
@@ -98,7 +98,8 @@ def test_a_task_runs_only_on_go_and_leaves_its_result(home):
 
 def test_a_dropped_task_exits_unrun(home):
     with fork_server(home) as server:
-        _send(server, "RUN 5\nRUN 6\nRUN 7\n")  # more than the spares: one is forked on demand
+        for i in (5, 6, 7):  # more than the spares: one is forked on demand
+            _send(server, f"RUN {i} " + _order(home, i, home / "log").encode().decode())
         pids = {int(_read_line(server).split()[1]) for _ in range(3)}
         assert pids == {5, 6, 7}
         _send(server, "DROP 5\nDROP 6\nDROP 7\n")
@@ -110,9 +111,9 @@ def test_a_dropped_task_exits_unrun(home):
 def test_a_task_whose_log_cannot_be_opened_says_so_in_its_result(home):
     with fork_server(home) as server:
         (home / "log-dir").mkdir()
-        _send(server, "RUN 3\n")
+        _send(server, "RUN 3 " + _order(home, 3, home / "log-dir").encode().decode())
         assert _read_line(server).split()[:2] == ["PID", "3"]
-        _send(server, "GO 3 " + _order(home, 3, home / "log-dir").encode().decode())
+        _send(server, "GO 3\n")
         assert _read_line(server).split()[3] == "1"
         status, message = read_result(result_path(str(home), 3, 1))
         assert status == TaskStatus.FAILED and "cannot be opened" in message

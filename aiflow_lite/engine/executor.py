@@ -142,7 +142,7 @@ class LocalExecutor:
         started = []
         pids: Dict[int, int] = {}
         if self.worker_start == "forkserver" and orders:
-            pids = self._forks.start([o.task_execution_id for o in orders])
+            pids = self._forks.start(orders)
         for order in orders:
             pid = pids.get(order.task_execution_id)
             if pid is not None:
@@ -168,7 +168,7 @@ class LocalExecutor:
     def _hand(self, worker: _Worker, order: Optional[Order]) -> None:
         """Give a started worker its order, or (None) let it exit unrun."""
         if worker.forked:
-            self._forks.hand(worker.task_execution_id, order)
+            self._forks.hand(worker.task_execution_id, go=order is not None)
             return
         with contextlib.suppress(OSError):  # it died waiting: its exit is reported
             if order is not None:
@@ -259,11 +259,12 @@ class LocalExecutor:
             return worker.process.poll()
         if worker.forked:
             code = self._forks.exit_code(worker.pid)
-            if code is not None or self._forks.alive():
+            if code is not None or (self._forks.alive() and not self._forks.lost(worker.pid)):
                 return code
-            # The fork server died: its children live on, watched like adopted ones.
+            # The fork server (or the zygote that forked it) died: its children live on,
+            # watched like adopted ones.
             worker.forked = False
-            worker.pid_start = process_start_time(worker.pid)
+            worker.pid_start = worker.pid_start or process_start_time(worker.pid)
         alive = worker.pid_start and process_start_time(worker.pid) == worker.pid_start
         return None if alive else -1
 
@@ -360,6 +361,7 @@ class ForkServerClient:
         self._eof = False  # its output ended: it exited (or is about to)
         self._pids: Dict[int, int] = {}  # task execution id → pid, from PID lines
         self._exits: Dict[int, int] = {}  # pid → exit code, from EXIT lines
+        self._lost: Dict[int, bool] = {}  # pids from LOST lines
 
     def alive(self) -> bool:
         return self._process is not None and self._process.poll() is None
@@ -373,35 +375,39 @@ class ForkServerClient:
     def prestart(self) -> None:
         self._ensure()
 
-    def start(self, task_execution_ids: List[int]) -> Dict[int, int]:
-        """A forked child per task execution, each waiting for its order: their pids (those
-        missing could not be had)."""
+    def start(self, orders: List[Order]) -> Dict[int, int]:
+        """A forked child per order, each waiting for its GO: their pids by task execution id
+        (those missing could not be had)."""
         if not self._ensure():
             return {}
+        ids = [o.task_execution_id for o in orders]
         try:
-            self._process.stdin.write(b"".join(f"RUN {i}\n".encode()
-                                               for i in task_execution_ids))
+            self._process.stdin.write(b"".join(b"RUN %d %s" % (o.task_execution_id, o.encode())
+                                               for o in orders))
             self._process.stdin.flush()
         except (BrokenPipeError, OSError):
             return {}
         deadline = time.monotonic() + 10.0
-        while not all(i in self._pids for i in task_execution_ids):
+        while not all(i in self._pids for i in ids):
             got = self._read(max(0.0, deadline - time.monotonic()))
             if not got and (not self.alive() or time.monotonic() > deadline):
                 break
-        pids = {i: self._pids.pop(i) for i in task_execution_ids if i in self._pids}
-        for late in set(task_execution_ids) - set(pids):  # if it ever forks it, unrun
-            self.hand(late, None)
+        pids = {i: self._pids.pop(i) for i in ids if i in self._pids}
+        for late in set(ids) - set(pids):  # if it ever forks it, unrun
+            self.hand(late, go=False)
         return pids
 
-    def hand(self, task_execution_id: int, order: Optional[Order]) -> None:
-        """Send a waiting child its order, or (None) tell it to exit unrun. A fork server
-        that died took the order pipe with it: the child has exited already."""
-        line = (b"GO %d " % task_execution_id + order.encode() if order is not None
-                else b"DROP %d\n" % task_execution_id)
+    def hand(self, task_execution_id: int, go: bool) -> None:
+        """Let a waiting child run its order, or exit unrun. A fork server that died took the
+        order pipes with it: its waiting children have exited already."""
         with contextlib.suppress(BrokenPipeError, OSError, AttributeError):
-            self._process.stdin.write(line)
+            self._process.stdin.write(b"%s %d\n" % (b"GO" if go else b"DROP",
+                                                     task_execution_id))
             self._process.stdin.flush()
+
+    def lost(self, pid: int) -> bool:
+        """Whether the process that forked `pid` died under it (no exit will be reported)."""
+        return self._lost.pop(pid, False)
 
     def pump(self) -> None:
         """Take in what it said so far (exits)."""
@@ -450,6 +456,8 @@ class ForkServerClient:
                 self._pids[int(parts[1])] = int(parts[2])
             elif len(parts) == 4 and parts[0] == "EXIT":
                 self._exits[int(parts[2])] = int(parts[3])
+            elif len(parts) == 3 and parts[0] == "LOST":
+                self._lost[int(parts[2])] = True
         return got
 
     def close(self) -> None:

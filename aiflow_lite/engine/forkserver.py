@@ -3,11 +3,22 @@ child per task execution, so a task starts in ~2 ms instead of a fresh interpret
 It keeps SPARES children forked ahead of demand, so the next task's start does not wait for the
 fork either.
 
+Zygotes: once a snapshot has had a task, the fork server forks a zygote for it, a process that
+extracts the snapshot and executes its workflow file once; that snapshot's later tasks are
+forked from the zygote, with the file already loaded (a 1,000-task file took a no-op task 4 ms
+to re-execute; a file that imports pandas, ~300 ms). A zygote is used only when forking it is
+safe: its load must have started no thread, opened no connection to the home's database and
+made no notification client (such a file's tasks each load it themselves, as does any task
+while its snapshot's zygote is still loading). At most MAX_ZYGOTES live; one idle for
+ZYGOTE_IDLE_S exits. The file's top level thus runs once per zygote, not once per task; each
+task still runs in its own process, with its own copy of the module's state.
+
 Protocol, one line each way over its stdin/stdout:
-    RUN <task_execution_id>              →   PID <task_execution_id> <pid>
-    GO <task_execution_id> <order JSON>      (the child runs it: its claim is committed)
+    RUN <task_execution_id> <order JSON> →   PID <task_execution_id> <pid>
+    GO <task_execution_id>                   (the child runs its order: its claim is committed)
     DROP <task_execution_id>                 (the child exits without running anything)
     (a child exits)                      →   EXIT <task_execution_id> <pid> <code or -signal>
+    (a zygote died under a child)        →   LOST <task_execution_id> <pid>
 A child waits for its order between RUN and GO: the executor claims the task execution for
 that pid in between. Children run in their own session (STOP reaches their whole group) and
 outlive this server: when its stdin closes (the scheduler exited or died) it exits at once and
@@ -19,16 +30,20 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import json
 import os
 import select
 import signal
 import subprocess
 import sys
 import time
-from typing import Dict, List, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
-#: Workers forked ahead of demand, each waiting for one task.
+#: Workers forked ahead of demand (by the server and by each zygote), each waiting for one task.
 SPARES = 2
+#: Zygotes alive at most, and how long one may sit idle before it exits.
+MAX_ZYGOTES = 4
+ZYGOTE_IDLE_S = 60.0
 
 
 def spawn(env: Dict[str, str]) -> subprocess.Popen:
@@ -39,7 +54,7 @@ def spawn(env: Dict[str, str]) -> subprocess.Popen:
                             close_fds=True)
 
 
-def _child(orders: int, settings: object) -> None:
+def _child(orders: int, settings: Any, preloaded: Any = None) -> None:
     """In a forked child: detach, wait for the order (EOF: none is coming, exit), log to the
     task's file, run the worker. It never returns: every path ends in os._exit."""
     code = 1
@@ -65,7 +80,7 @@ def _child(orders: int, settings: object) -> None:
         os.close(fd)
         sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
         sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
-        code = run(order, settings)
+        code = run(order, settings, preloaded)
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 1
     except BaseException:
@@ -100,11 +115,346 @@ def _detach() -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    _null_stdio()
+    sys.stdin = open(0, closefd=False)  # noqa: SIM115 (the process's own fds)
+
+
+class _Forker:
+    """Forks children that wait for their order, hands the orders over, and reports the
+    children's pids and exits as protocol lines on `out`."""
+
+    def __init__(self, settings: Any, out: int, preloaded: Any,
+                 inherited: Callable[[], List[int]]) -> None:
+        self.settings = settings
+        self.out = out
+        self.preloaded = preloaded
+        self.inherited = inherited  # fds of ours a child must close
+        self.children: Dict[int, int] = {}  # pid → task execution id
+        self.spares: List[Tuple[int, int]] = []  # (pid, fd its order is written to)
+        self.waiting: Dict[int, Tuple[int, bytes]] = {}  # task id → (that fd, its order)
+        self.pause_until, self.backoff = 0.0, 0.0  # spares dying untasked pause the refill
+
+    def say(self, line: str) -> None:
+        os.write(self.out, line.encode() + b"\n")  # one short write: never interleaved
+
+    def fork(self) -> Tuple[int, int]:
+        """A child waiting for its order: (pid, fd to write the order to)."""
+        orders_r, orders_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            signal.set_wakeup_fd(-1)  # before its fd is closed and reused
+            for fd in (orders_w, self.out, *self.inherited(),
+                       *(w for _, w in self.spares), *(w for w, _ in self.waiting.values())):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+            _child(orders_r, self.settings, self.preloaded)
+        os.close(orders_r)
+        return pid, orders_w
+
+    def refill(self) -> Optional[float]:
+        """Fork spares up to SPARES; returns how long to wait before trying again, if paused."""
+        if len(self.spares) >= SPARES:
+            return None
+        wait = self.pause_until - time.monotonic()
+        if wait > 0:
+            return wait
+        while len(self.spares) < SPARES:
+            self.spares.append(self.fork())
+        return None
+
+    def run(self, task_execution_id: int, order: bytes) -> None:
+        pid, orders = self.spares.pop(0) if self.spares else self.fork()
+        self.children[pid] = task_execution_id
+        self.waiting[task_execution_id] = (orders, order)
+        self.say(f"PID {task_execution_id} {pid}")
+
+    def hand(self, task_execution_id: int, go: bool) -> None:
+        """GO: write the child its order; DROP: close its pipe unwritten, and it exits."""
+        orders, order = self.waiting.pop(task_execution_id, (None, b""))
+        if orders is None:
+            return
+        with contextlib.suppress(OSError):  # it died waiting: its exit is reported
+            if go:
+                os.write(orders, order + b"\n")
+        os.close(orders)
+
+    def reaped(self, pid: int, code: int) -> bool:
+        """Account for an ended child of ours (False: not one of ours)."""
+        if pid in self.children:
+            task_execution_id = self.children.pop(pid)
+            self.hand(task_execution_id, go=False)  # in case it died before its order
+            self.say(f"EXIT {task_execution_id} {pid} {code}")
+            return True
+        for spare in [s for s in self.spares if s[0] == pid]:  # died before it had a task
+            self.spares.remove(spare)
+            os.close(spare[1])
+            self.backoff = min(max(self.backoff * 2, 0.1), 30.0)
+            self.pause_until = time.monotonic() + self.backoff
+            return True
+        return False
+
+
+def _reap(on_exit: Callable[[int, int], Any]) -> None:
+    """Collect every ended child, each passed to `on_exit(pid, code)`."""
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        on_exit(pid, os.waitstatus_to_exitcode(status))
+
+
+class _Zygote:
+    def __init__(self, snapshot_id: int, pid: int, commands: int, output: int) -> None:
+        self.snapshot_id = snapshot_id
+        self.pid = pid
+        self.commands = commands  # its stdin (we write)
+        self.output = output  # its stdout (we read)
+        self.ready = False
+        self.retiring = False
+        self.buffer = b""
+        self.owned: Dict[int, Optional[int]] = {}  # task id → pid (None: PID not yet seen)
+        self.orders: Dict[int, bytes] = {}  # task id → order, until its PID is seen
+        self.idle_since = time.monotonic()
+
+
+class _Zygotes:
+    """The fork server's zygotes: started on a snapshot's first task, used once ready."""
+
+    def __init__(self, settings: Any, forker: _Forker) -> None:
+        self.settings = settings
+        self.forker = forker
+        self.by_snapshot: Dict[int, _Zygote] = {}
+        self.plain: set = set()  # snapshots whose file is not safe to fork from
+        self.owner: Dict[int, _Zygote] = {}  # task id → the zygote that forked it
+        self.retiring: List[_Zygote] = []  # told to exit, their output not yet ended
+
+    def fds(self) -> List[int]:
+        return [fd for z in self.by_snapshot.values() for fd in (z.commands, z.output)]
+
+    def route(self, task_execution_id: int, order: bytes) -> bool:
+        """Send a RUN to its snapshot's zygote if one is ready (True); start one if none."""
+        try:
+            snapshot_id = int(json.loads(order)["snapshot_id"])
+        except (ValueError, KeyError, TypeError):
+            return False
+        zygote = self.by_snapshot.get(snapshot_id)
+        if zygote is None:
+            if snapshot_id not in self.plain:
+                self._start(snapshot_id, order)
+            return False
+        if not zygote.ready or zygote.retiring:
+            return False
+        os.write(zygote.commands, b"RUN %d %s\n" % (task_execution_id, order))
+        zygote.owned[task_execution_id] = None
+        zygote.orders[task_execution_id] = order
+        self.owner[task_execution_id] = zygote
+        return True
+
+    def hand(self, task_execution_id: int, go: bool) -> bool:
+        zygote = self.owner.get(task_execution_id)
+        if zygote is None:
+            return False
+        with contextlib.suppress(OSError):  # it died: its children are reported LOST
+            os.write(zygote.commands, b"%s %d\n" % (b"GO" if go else b"DROP",
+                                                     task_execution_id))
+        return True
+
+    def _start(self, snapshot_id: int, order: bytes) -> None:
+        if len(self.by_snapshot) >= MAX_ZYGOTES and not self._retire_one():
+            return
+        commands_r, commands_w = os.pipe()
+        output_r, output_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            signal.set_wakeup_fd(-1)
+            for fd in (commands_w, output_r, *self.forker.inherited(), *self.fds(),
+                       *(w for _, w in self.forker.spares),
+                       *(w for w, _ in self.forker.waiting.values())):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+            _zygote(self.settings, order, commands_r, output_w)
+        os.close(commands_r)
+        os.close(output_w)
+        self.by_snapshot[snapshot_id] = _Zygote(snapshot_id, pid, commands_w, output_r)
+
+    def _retire_one(self) -> bool:
+        """Make room: the zygote idle the longest exits (False: none is idle)."""
+        idle = [z for z in self.by_snapshot.values() if z.ready and not z.owned]
+        if not idle:
+            return False
+        self._retire(min(idle, key=lambda z: z.idle_since))
+        return True
+
+    def _retire(self, zygote: _Zygote) -> None:
+        zygote.retiring = True
+        del self.by_snapshot[zygote.snapshot_id]
+        os.close(zygote.commands)  # it exits at end of input; its output then ends too
+        self.retiring.append(zygote)
+
+    def expire(self) -> Optional[float]:
+        """Retire zygotes idle too long; returns when the next one would be due."""
+        now, due = time.monotonic(), None
+        for zygote in list(self.by_snapshot.values()):
+            if not zygote.ready or zygote.owned:
+                continue
+            left = zygote.idle_since + ZYGOTE_IDLE_S - now
+            if left <= 0:
+                self._retire(zygote)
+            else:
+                due = left if due is None else min(due, left)
+        return due
+
+    def outputs(self) -> Dict[int, _Zygote]:
+        return {z.output: z for z in [*self.by_snapshot.values(), *self.retiring]}
+
+    def read(self, zygote: _Zygote) -> None:
+        """Relay what a zygote said; clean up after it at its end."""
+        chunk = os.read(zygote.output, 65536)
+        if not chunk:
+            self._ended(zygote)
+            return
+        zygote.buffer += chunk
+        while b"\n" in zygote.buffer:
+            line, zygote.buffer = zygote.buffer.split(b"\n", 1)
+            parts = line.decode().split(" ", 1)
+            if parts[0] == "READY":
+                zygote.ready = True
+                zygote.idle_since = time.monotonic()
+            elif parts[0] == "UNSAFE":
+                self.plain.add(zygote.snapshot_id)
+            elif parts[0] == "PID":
+                task_execution_id, pid = (int(x) for x in parts[1].split())
+                zygote.owned[task_execution_id] = pid
+                zygote.orders.pop(task_execution_id, None)
+                self.forker.say(line.decode())
+            elif parts[0] == "EXIT":
+                task_execution_id = int(parts[1].split()[0])
+                zygote.owned.pop(task_execution_id, None)
+                self.owner.pop(task_execution_id, None)
+                if not zygote.owned:
+                    zygote.idle_since = time.monotonic()
+                self.forker.say(line.decode())
+
+    def _ended(self, zygote: _Zygote) -> None:
+        """Its output ended: it exited (retired, unsafe, or died). Its running children are
+        LOST to us (the executor watches them by pid); RUNs it never answered go plain."""
+        os.close(zygote.output)
+        if zygote in self.retiring:
+            self.retiring.remove(zygote)
+        elif self.by_snapshot.get(zygote.snapshot_id) is zygote:
+            del self.by_snapshot[zygote.snapshot_id]
+            os.close(zygote.commands)
+            self.plain.add(zygote.snapshot_id)  # one that died may die again: go plain
+        for task_execution_id, pid in zygote.owned.items():
+            self.owner.pop(task_execution_id, None)
+            if pid is not None:
+                self.forker.say(f"LOST {task_execution_id} {pid}")
+            else:
+                self.forker.run(task_execution_id, zygote.orders[task_execution_id])
+
+
+def _zygote(settings: Any, order_line: bytes, commands: int, output: int) -> None:
+    """In a zygote: load the snapshot's workflow file, check that forking is still safe, then
+    serve RUN/GO/DROP like the fork server (without zygotes of its own). Never returns."""
+    _null_stdio()  # the file's prints must not land in the server's protocol
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    try:
+        from aiflow_lite.engine.worker import Order, preload
+        from aiflow_lite.ns.client import NotificationClient
+
+        clients = NotificationClient.made
+        preloaded = preload(settings, Order.decode(order_line))
+        hazard = _fork_hazard(settings, NotificationClient.made - clients)
+    except BaseException as exc:  # its own tasks will each show the error in their logs
+        hazard = f"it did not load ({type(exc).__name__})"
+    if hazard:
+        os.write(output, f"UNSAFE {hazard}\n".encode())
+        os._exit(0)
+    gc.collect()
+    gc.freeze()
+    os.write(output, b"READY\n")
+    _serve(commands, output, settings, preloaded, zygotes=False)
+
+
+def _fork_hazard(settings: Any, clients_made: int) -> Optional[str]:
+    """Why forking tasks from this process (which just loaded a workflow file) is unsafe, if it
+    is: threads (a lock held by one is held forever in every child), or a connection or client
+    (their children would share it)."""
+    import threading
+
+    try:
+        threads = len(os.listdir("/proc/self/task"))
+    except OSError:
+        threads = threading.active_count()
+    if threads > 1 or threading.active_count() > 1:
+        return "its load started threads"
+    if clients_made:
+        return "its load made a notification client"
+    with contextlib.suppress(OSError):
+        for fd in os.listdir("/proc/self/fd"):
+            with contextlib.suppress(OSError):
+                if os.readlink(f"/proc/self/fd/{fd}").startswith(settings.db_path):
+                    return "its load opened the home's database"
+    return None
+
+
+def _serve(commands: int, out: int, settings: Any, preloaded: Any, zygotes: bool) -> None:
+    """The loop of the fork server (`zygotes`) and of each zygote. Never returns: the end of
+    `commands` (the scheduler, or the fork server, is gone) ends the process at once, leaving
+    its children running (no interpreter teardown: it cost the scheduler's exit ~15 ms)."""
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the scheduler decides when we stop
+    manager: Optional[_Zygotes] = None
+    forker = _Forker(settings, out, preloaded,
+                     lambda: [commands, wake_r, wake_w, *(manager.fds() if manager else [])])
+    manager = _Zygotes(settings, forker) if zygotes else None
+
+    def on_exit(pid: int, code: int) -> None:
+        forker.reaped(pid, code)  # a zygote's own exit is seen as the end of its output
+
+    pending = b""
+    while True:
+        timeouts = [t for t in (forker.refill(), manager and manager.expire()) if t is not None]
+        outputs = manager.outputs() if manager else {}
+        readable, _, _ = select.select([commands, wake_r, *outputs], [], [],
+                                       min(timeouts) if timeouts else None)
+        if wake_r in readable:
+            os.read(wake_r, 4096)
+            _reap(on_exit)
+        for fd in readable:
+            if fd in outputs:
+                manager.read(outputs[fd])
+        if commands in readable:
+            chunk = os.read(commands, 1 << 20)
+            if not chunk:
+                os._exit(0)
+            pending += chunk
+            while b"\n" in pending:
+                line, pending = pending.split(b"\n", 1)
+                verb, _, rest = line.partition(b" ")
+                task_id, _, order = rest.partition(b" ")
+                if verb == b"RUN":
+                    if not (manager and manager.route(int(task_id), order)):
+                        forker.run(int(task_id), order)
+                elif verb in (b"GO", b"DROP") and not (
+                        manager and manager.hand(int(task_id), verb == b"GO")):
+                    forker.hand(int(task_id), verb == b"GO")
+
+
+def _null_stdio() -> None:
+    """fds 0-2 on /dev/null (some of them may be closed already)."""
     null = os.open(os.devnull, os.O_RDWR)
     for target in (0, 1, 2):
-        os.dup2(null, target)
-    os.close(null)
-    sys.stdin = open(0, closefd=False)  # noqa: SIM115 (the process's own fds)
+        if target != null:
+            os.dup2(null, target)
+    if null > 2:
+        os.close(null)
 
 
 def serve() -> None:
@@ -127,101 +477,8 @@ def serve() -> None:
     # worker 4.3 -> 3.5 ms of user CPU).
     gc.collect()
     gc.freeze()
-
-    children: Dict[int, int] = {}  # pid → task execution id
-    spares: List[Tuple[int, int]] = []  # (pid, fd its order is written to), no task yet
-    waiting: Dict[int, int] = {}  # task execution id → fd its order is written to
-    wake_r, wake_w = os.pipe()
-    os.set_blocking(wake_w, False)
-    signal.set_wakeup_fd(wake_w)
-    signal.signal(signal.SIGCHLD, lambda *_: None)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the scheduler decides when we stop
-    out = sys.stdout
-    stdin = sys.stdin.buffer
-
-    def fork() -> Tuple[int, int]:
-        """A child waiting for its order: (pid, fd to write the order to)."""
-        orders_r, orders_w = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            signal.set_wakeup_fd(-1)  # before its fd is closed and reused
-            for fd in (wake_r, wake_w, orders_w, *(w for _, w in spares), *waiting.values()):
-                os.close(fd)
-            _child(orders_r, settings)
-        os.close(orders_r)
-        return pid, orders_w
-
-    def command(line: bytes) -> None:
-        verb, _, rest = line.partition(b" ")
-        task_id, _, order = rest.partition(b" ")
-        task_execution_id = int(task_id)
-        if verb == b"RUN":
-            pid, orders = spares.pop(0) if spares else fork()
-            children[pid] = task_execution_id
-            waiting[task_execution_id] = orders
-            out.write(f"PID {task_execution_id} {pid}\n")
-            out.flush()
-        elif verb in (b"GO", b"DROP"):
-            orders = waiting.pop(task_execution_id, None)
-            if orders is None:
-                return
-            with contextlib.suppress(OSError):  # it died waiting: its exit is reported
-                if verb == b"GO":
-                    os.write(orders, order + b"\n")
-            os.close(orders)
-
-    pending = b""
-    pause_until, backoff = 0.0, 0.0  # spares that die untasked pause the refill
-    while True:
-        timeout = None
-        if len(spares) < SPARES:
-            wait = pause_until - time.monotonic()
-            if wait <= 0:
-                while len(spares) < SPARES:
-                    spares.append(fork())
-            else:
-                timeout = wait
-        readable, _, _ = select.select([stdin, wake_r], [], [], timeout)
-        if wake_r in readable:
-            os.read(wake_r, 4096)
-        if _reap(children, spares, out):
-            backoff = min(max(backoff * 2, 0.1), 30.0)
-            pause_until = time.monotonic() + backoff
-        if stdin in readable:
-            chunk = os.read(stdin.fileno(), 1 << 20)
-            if not chunk:
-                # The scheduler is gone: leave the workers running and exit now, without the
-                # interpreter's teardown (it cost the scheduler's own exit ~15 ms of waiting).
-                out.flush()
-                os._exit(0)
-            pending += chunk
-            while b"\n" in pending:
-                line, pending = pending.split(b"\n", 1)
-                if line:
-                    command(line)
-
-
-def _reap(children: Dict[int, int], spares: List[Tuple[int, int]], out: object) -> int:
-    """Report the exits of task children; returns how many spares died without a task."""
-    lost = 0
-    while children or spares:
-        try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return lost
-        if pid == 0:
-            return lost
-        code = os.waitstatus_to_exitcode(status)
-        if pid not in children:  # a spare that died before it had a task: nothing to report
-            for spare in [s for s in spares if s[0] == pid]:
-                spares.remove(spare)
-                os.close(spare[1])
-                lost += 1
-            continue
-        task_execution_id = children.pop(pid)
-        out.write(f"EXIT {task_execution_id} {pid} {code}\n")
-        out.flush()
-    return lost
+    sys.stdout.flush()
+    _serve(sys.stdin.fileno(), sys.stdout.fileno(), settings, None, zygotes=True)
 
 
 if __name__ == "__main__":

@@ -102,9 +102,20 @@ def working_dir_for(settings: Settings, snapshot_id: int, snapshot_uri: str) -> 
     return target
 
 
-def run(order: Order, settings: Optional[Settings] = None) -> int:
+def preload(settings: Settings, order: Order) -> Any:
+    """Execute the order's workflow file in its snapshot's working directory (which becomes
+    the cwd); the loaded file."""
+    from aiflow_lite.loader import load_workflow_file
+
+    working_dir = working_dir_for(settings, order.snapshot_id, order.snapshot_uri)
+    os.chdir(working_dir)
+    return load_workflow_file(os.path.join(working_dir, order.file_name))
+
+
+def run(order: Order, settings: Optional[Settings] = None, preloaded: Any = None) -> int:
     """Run one claimed task execution and leave its result for the executor. `settings` may
-    come from a fork server that read them once."""
+    come from a fork server that read them once, and `preloaded` (the snapshot's file, loaded)
+    from a zygote."""
     settings = settings or load_aiflow_settings()
     pid = os.getpid()
     print(f"[aiflow] {order.namespace}.{order.workflow_name} execution "
@@ -113,7 +124,7 @@ def run(order: Order, settings: Optional[Settings] = None) -> int:
     status, message = TaskStatus.FAILED, None
     heartbeat = _Heartbeat(settings, order.task_execution_id, pid)
     try:
-        status, message = _run_task(settings, order)
+        status, message = _run_task(settings, order, preloaded)
     except TaskStopped:  # a stop that landed while a failure was being handled
         status, message = TaskStatus.STOPPED, "stopped"
     finally:
@@ -126,22 +137,18 @@ def run(order: Order, settings: Optional[Settings] = None) -> int:
     return 0
 
 
-def _run_task(settings: Settings, order: Order) -> tuple:
+def _run_task(settings: Settings, order: Order, preloaded: Any) -> tuple:
     def stop(signum: int, frame: Any) -> None:
         raise TaskStopped()
 
     signal.signal(signal.SIGTERM, stop)
     operator, context = None, None
     try:
-        working_dir = working_dir_for(settings, order.snapshot_id, order.snapshot_uri)
-        os.chdir(working_dir)
         os.environ[TASK_CONTEXT_ENV] = json.dumps({
             "home": settings.home, "namespace": order.namespace,
             "workflow_execution_id": order.workflow_execution_id,
             "task_execution_id": order.task_execution_id, "task_name": order.task_name})
-        from aiflow_lite.loader import load_workflow_file
-
-        loaded = load_workflow_file(os.path.join(working_dir, order.file_name))
+        loaded = preloaded or preload(settings, order)
         workflow = next((w for w in loaded.workflows if w.name == order.workflow_name
                          and w.namespace == order.namespace), None)
         if workflow is None or order.task_name not in workflow.tasks:
@@ -150,7 +157,7 @@ def _run_task(settings: Settings, order: Order) -> tuple:
         operator = workflow.tasks[order.task_name]
         context = TaskContext(order.workflow_execution_id, order.task_execution_id,
                               order.task_name, order.sequence_number, order.try_number,
-                              order.namespace, working_dir)
+                              order.namespace, os.path.dirname(loaded.path))
         operator.start(context)
         operator.await_termination(context)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # done: the result must be reported

@@ -87,6 +87,9 @@ def parse_iso_time(text: str) -> int:
 class NotificationClient:
     """Sends and reads events of one home. Safe to share between threads."""
 
+    #: How many were made in this process (a zygote checks its workflow file made none).
+    made = 0
+
     def __init__(
         self,
         server_uri: Optional[str] = None,
@@ -95,6 +98,7 @@ class NotificationClient:
         namespace: str = DEFAULT_NAMESPACE,
         sender: Optional[str] = None,
     ) -> None:
+        NotificationClient.made += 1
         self.namespace = validate_name(namespace)
         self.sender = sender
         self.server_uri = server_uri or None
