@@ -56,6 +56,9 @@ AIFLOW_DEFAULTS: dict = {
     "task_heartbeat_interval": (10, "seconds between task heartbeats"),
     "local_executor_parallelism": (10, "number of tasks run at once by the local executor"),
     "executor_worker_start": ("forkserver", "forkserver (fast: forks a warm process) or spawn"),
+    "executor_zygotes": (4, "workflow files the fork server keeps loaded to fork their tasks "
+                         "from (0: every task executes its file itself)"),
+    "executor_zygote_idle_seconds": (60, "seconds a loaded workflow file is kept unused"),
     "blob_manager": (
         {"blob_manager_class": "aiflow_lite.blob.LocalBlobManager",
          "blob_manager_config": {"root_directory": "{AIFLOW_HOME}/blob"}},
@@ -89,11 +92,11 @@ CLIENT_DEFAULTS: dict = {
 
 _INT_KEYS = {
     "rpc_port", "server_port", "busy_timeout_ms", "local_executor_parallelism",
-    "rpc_max_message_mb", "rpc_max_calls_per_s", "rpc_max_listeners",
+    "rpc_max_message_mb", "rpc_max_calls_per_s", "rpc_max_listeners", "executor_zygotes",
 }
 _POSITIVE_FLOAT_KEYS = {
     "rpc_timeout", "task_executor_heartbeat_check_interval", "task_heartbeat_timeout",
-    "task_heartbeat_interval",
+    "task_heartbeat_interval", "executor_zygote_idle_seconds",
 }
 _DURATION_RE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*\Z")
 _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}

@@ -158,3 +158,16 @@ MIGRATIONS.append(
         """,
     )
 )
+
+MIGRATIONS.append(
+    Migration(
+        version=3,
+        name="active tasks of an execution",
+        up="""
+            -- "Has this execution an active task?" is asked after every task that finishes:
+            -- without this it read every task of the execution (1,000 rows in a fan-out).
+            CREATE INDEX task_execution_by_status ON task_execution(workflow_execution_id, status);
+        """,
+        down="DROP INDEX task_execution_by_status;",
+    )
+)

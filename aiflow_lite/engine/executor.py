@@ -59,6 +59,7 @@ class LocalExecutor:
         self._strays: set = set()
         self.heartbeat_timeout_s = float(settings.values.get("task_heartbeat_timeout", 60))
         self._snapshots: Dict[int, Tuple[str, str]] = {}  # snapshot id → (uri, file name)
+        self._namespaces: Dict[int, str] = {}  # task execution id → namespace, while launched
         os.makedirs(results_dir(settings.home), exist_ok=True)
         if self.worker_start == "forkserver":
             self._forks.prestart()  # it warms up while the scheduler takes its first steps
@@ -109,16 +110,24 @@ class LocalExecutor:
         except BaseException:
             for _, worker in started:  # nothing was claimed: none of them may run
                 self._hand(worker, None)
+            self._forks.hand([(o.task_execution_id, False) for o, w in started if w.forked])
             raise
+        forked = []
         for order, worker in started:
             self.workers[order.task_execution_id] = worker
-            self._hand(worker, order if order.task_execution_id in claimed else None)
+            go = order.task_execution_id in claimed
+            if worker.forked:
+                forked.append((order.task_execution_id, go))
+            else:
+                self._hand(worker, order if go else None)
+        self._forks.hand(forked)
         return sorted(claimed)
 
     def _order(self, meta: TaskExecutionMeta) -> Optional[Order]:
         """What the worker of `meta` will be told; None (and the execution reported FAILED)
         when it cannot be run at all."""
         execution = self.store.get_execution(meta.workflow_execution_id)
+        self._namespaces[meta.id] = execution.namespace
         log_path = os.path.join(
             str(self.settings.values.get("log_dir") or os.path.join(self.settings.home, "logs")),
             execution.namespace, execution.workflow_name, str(execution.id),
@@ -166,10 +175,9 @@ class LocalExecutor:
         return started
 
     def _hand(self, worker: _Worker, order: Optional[Order]) -> None:
-        """Give a started worker its order, or (None) let it exit unrun."""
+        """Give a spawned worker its order, or (None) let it exit unrun."""
         if worker.forked:
-            self._forks.hand(worker.task_execution_id, go=order is not None)
-            return
+            return  # see ForkServerClient.hand
         with contextlib.suppress(OSError):  # it died waiting: its exit is reported
             if order is not None:
                 worker.process.stdin.write(order.encode())
@@ -252,6 +260,7 @@ class LocalExecutor:
             for worker, _ in ended:  # reported (committed): the files have done their job
                 discard_result(result_path(self.settings.home, worker.task_execution_id,
                                            worker.try_number))
+                self._namespaces.pop(worker.task_execution_id, None)
         return len(ended)
 
     def _exit_code(self, worker: _Worker) -> Optional[int]:
@@ -290,9 +299,11 @@ class LocalExecutor:
 
     def report(self, task_execution_id: int, try_number: int, status: TaskStatus,
                message: Optional[str], sender: str = SENDER) -> None:
-        meta = self.store.get_task_execution(task_execution_id)
-        execution = self.store.get_execution(meta.workflow_execution_id)
-        self.events.append(InternalKey.TASK_RESULT.value, status.value, execution.namespace,
+        namespace = self._namespaces.pop(task_execution_id, None)
+        if namespace is None:
+            meta = self.store.get_task_execution(task_execution_id)
+            namespace = self.store.get_execution(meta.workflow_execution_id).namespace
+        self.events.append(InternalKey.TASK_RESULT.value, status.value, namespace,
                            sender, {"task_execution_id": task_execution_id,
                                     "try_number": try_number, "message": message},
                            internal=True)
@@ -393,16 +404,17 @@ class ForkServerClient:
             if not got and (not self.alive() or time.monotonic() > deadline):
                 break
         pids = {i: self._pids.pop(i) for i in ids if i in self._pids}
-        for late in set(ids) - set(pids):  # if it ever forks it, unrun
-            self.hand(late, go=False)
+        self.hand([(late, False) for late in set(ids) - set(pids)])  # if ever forked: unrun
         return pids
 
-    def hand(self, task_execution_id: int, go: bool) -> None:
-        """Let a waiting child run its order, or exit unrun. A fork server that died took the
-        order pipes with it: its waiting children have exited already."""
+    def hand(self, decisions: List[Tuple[int, bool]]) -> None:
+        """(task execution id, go): let each waiting child run its order, or exit unrun. A
+        fork server that died took the order pipes with it: its children have exited already."""
+        if not decisions:
+            return
         with contextlib.suppress(BrokenPipeError, OSError, AttributeError):
-            self._process.stdin.write(b"%s %d\n" % (b"GO" if go else b"DROP",
-                                                     task_execution_id))
+            self._process.stdin.write(b"".join(b"%s %d\n" % (b"GO" if go else b"DROP", i)
+                                               for i, go in decisions))
             self._process.stdin.flush()
 
     def lost(self, pid: int) -> bool:

@@ -9,9 +9,10 @@ forked from the zygote, with the file already loaded (a 1,000-task file took a n
 to re-execute; a file that imports pandas, ~300 ms). A zygote is used only when forking it is
 safe: its load must have started no thread, opened no connection to the home's database and
 made no notification client (such a file's tasks each load it themselves, as does any task
-while its snapshot's zygote is still loading). At most MAX_ZYGOTES live; one idle for
-ZYGOTE_IDLE_S exits. The file's top level thus runs once per zygote, not once per task; each
-task still runs in its own process, with its own copy of the module's state.
+while its snapshot's zygote is still loading). At most `executor_zygotes` live (0: none); one
+unused for `executor_zygote_idle_seconds` exits. The file's top level thus runs once per
+zygote, not once per task; each task still runs in its own process, with its own copy of the
+module's state.
 
 Protocol, one line each way over its stdin/stdout:
     RUN <task_execution_id> <order JSON> →   PID <task_execution_id> <pid>
@@ -41,9 +42,6 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 #: Workers forked ahead of demand (by the server and by each zygote), each waiting for one task.
 SPARES = 2
-#: Zygotes alive at most, and how long one may sit idle before it exits.
-MAX_ZYGOTES = 4
-ZYGOTE_IDLE_S = 60.0
 
 
 def spawn(env: Dict[str, str]) -> subprocess.Popen:
@@ -230,6 +228,8 @@ class _Zygotes:
         self.plain: set = set()  # snapshots whose file is not safe to fork from
         self.owner: Dict[int, _Zygote] = {}  # task id → the zygote that forked it
         self.retiring: List[_Zygote] = []  # told to exit, their output not yet ended
+        self.most = int(settings.values.get("executor_zygotes", 4))
+        self.idle_s = float(settings.values.get("executor_zygote_idle_seconds", 60))
 
     def fds(self) -> List[int]:
         return [fd for z in self.by_snapshot.values() for fd in (z.commands, z.output)]
@@ -263,7 +263,7 @@ class _Zygotes:
         return True
 
     def _start(self, snapshot_id: int, order: bytes) -> None:
-        if len(self.by_snapshot) >= MAX_ZYGOTES and not self._retire_one():
+        if len(self.by_snapshot) >= self.most and not self._retire_one():
             return
         commands_r, commands_w = os.pipe()
         output_r, output_w = os.pipe()
@@ -300,7 +300,7 @@ class _Zygotes:
         for zygote in list(self.by_snapshot.values()):
             if not zygote.ready or zygote.owned:
                 continue
-            left = zygote.idle_since + ZYGOTE_IDLE_S - now
+            left = zygote.idle_since + self.idle_s - now
             if left <= 0:
                 self._retire(zygote)
             else:

@@ -22,6 +22,7 @@ from aiflow_lite.ns.event_log import EventLog
 from aiflow_lite.sqlite import Database
 from aiflow_lite.status import (
     TASK_ACTIVE,
+    TASK_FINISHED,
     WORKFLOW_FINISHED,
     ExecutionType,
     TaskAction,
@@ -51,6 +52,8 @@ class Scheduler:
         self.executions = ExecutionStore(db)
         self.schedules = ScheduleStore(db)
         self._workflows: Dict[int, Any] = {}  # snapshot id → unpickled Workflow
+        self._snapshot_of: Dict[int, int] = {}  # execution id → its snapshot id
+        self._rule_keys: Dict[int, frozenset] = {}  # snapshot id → keys its rules expect
         self._result = StepResult()
         self._now = 0
 
@@ -111,9 +114,10 @@ class Scheduler:
         elif event.key.startswith(InternalKey.TASK_STATUS.value):
             self._rules(event)
             # Only now, after the rules on this status change had their say (a cleanup task
-            # on FAILED, a follower on SUCCESS), may the execution be finished.
+            # on FAILED, a follower on SUCCESS), may the execution be finished. (A task that
+            # became active finishes nothing.)
             execution_id = _context(event).get("workflow_execution_id")
-            if execution_id is not None:
+            if execution_id is not None and event.value in _TASK_FINISHED:
                 self._update_execution(int(execution_id))
         else:
             self._rules(event)
@@ -124,6 +128,8 @@ class Scheduler:
         of their namespace."""
         execution_id = _context(event).get("workflow_execution_id")
         if execution_id is not None:
+            if not self._listens(int(execution_id), event.key):
+                return []  # the common case for status events: read nothing more
             meta = self.executions.get_execution(int(execution_id))
             return [meta] if meta and meta.status == WorkflowStatus.RUNNING.value else []
         if event.namespace is None:
@@ -132,10 +138,9 @@ class Scheduler:
 
     def _rules(self, event: Event) -> None:
         for execution in self._targets(event):
-            workflow = self._workflow(execution.snapshot_id)
-            if not any(event.key in rule.condition.expect_event_keys
-                       for rules in workflow.rules.values() for rule in rules):
+            if not self._expects(execution.snapshot_id, event.key):
                 continue
+            workflow = self._workflow(execution.snapshot_id)
             latest = self._latest(execution.id)
             statuses = {name: item.status for name, item in latest.items()}
             decisions, updates = decide.evaluate_rules(
@@ -328,6 +333,26 @@ class Scheduler:
 
     # -- reading ------------------------------------------------------------------------------
 
+    def _listens(self, execution_id: int, key: str) -> bool:
+        """Whether a rule of the execution's workflow expects `key` (False for an execution
+        that does not exist). Snapshots never change, so both lookups are cached."""
+        snapshot_id = self._snapshot_of.get(execution_id)
+        if snapshot_id is None:
+            meta = self.executions.get_execution(execution_id)
+            if meta is None:
+                return False
+            snapshot_id = self._snapshot_of[execution_id] = meta.snapshot_id
+        return self._expects(snapshot_id, key)
+
+    def _expects(self, snapshot_id: int, key: str) -> bool:
+        keys = self._rule_keys.get(snapshot_id)
+        if keys is None:
+            workflow = self._workflow(snapshot_id)
+            keys = self._rule_keys[snapshot_id] = frozenset(
+                k for rules in workflow.rules.values() for rule in rules
+                for k in rule.condition.expect_event_keys)
+        return key in keys
+
     def _latest(self, execution_id: int) -> Dict[str, decide.Latest]:
         return {name: decide.Latest(meta.id, TaskStatus(meta.status), meta.sequence_number)
                 for name, meta in self.executions.latest_task_executions(execution_id).items()}
@@ -347,6 +372,7 @@ class Scheduler:
 
 
 _FINISHED = {s.value for s in WORKFLOW_FINISHED}
+_TASK_FINISHED = {s.value for s in TASK_FINISHED}
 
 
 def _context(event: Event) -> Dict[str, Any]:

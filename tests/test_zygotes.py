@@ -1,0 +1,130 @@
+"""Zygotes: a snapshot's later tasks fork from a process that executed its workflow file once,
+unless that is unsafe (threads, a notification client) or turned off; and a zygote that dies
+under a running task costs it nothing."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import wait_for
+from test_server import aiflow, configure, server, start_execution, wait_execution  # noqa: F401
+
+AIFLOW = [sys.executable, "-c", "from aiflow_lite.cli.aiflow import main; main()"]
+
+CHAIN = """import os, time
+from ai_flow.model.workflow import Workflow
+from ai_flow.operators.python import PythonOperator
+{preamble}
+with open({marks!r}, 'a') as f:
+    f.write(f'load {{os.getpid()}}\\n')
+
+def work(i):
+    with open({marks!r}, 'a') as f:
+        f.write(f'task {{os.getppid()}} {{os.getpid()}}\\n')
+    time.sleep({sleep})
+
+with Workflow(name='chain'):
+    tasks = [PythonOperator(name=f't{{i}}', python_callable=work, op_args=[i])
+             for i in range({tasks})]
+    for prev, task in zip(tasks, tasks[1:]):
+        task.start_after(prev)
+"""
+
+
+def _workflow(tmp_path: Path, tasks: int = 6, sleep: float = 0.05, preamble: str = "") -> Path:
+    path = tmp_path / "chain.py"
+    path.write_text(CHAIN.format(preamble=preamble, marks=str(tmp_path / "marks.txt"),
+                                 tasks=tasks, sleep=sleep))
+    return path
+
+
+def _marks(tmp_path: Path) -> tuple:
+    """(pids that executed the file, the uploading command's included; [(parent pid, pid)] of
+    each task run)."""
+    lines = [line.split() for line in (tmp_path / "marks.txt").read_text().splitlines()]
+    loads = {int(parts[1]) for parts in lines if parts[0] == "load"}
+    runs = [(int(parts[1]), int(parts[2])) for parts in lines if parts[0] == "task"]
+    return loads, runs
+
+
+def _run(path: Path, home: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*AIFLOW, "run", str(path), "--home", str(home), *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_later_tasks_fork_from_a_zygote_that_loaded_the_file_once(tmp_path):
+    proc = _run(_workflow(tmp_path), tmp_path / "home")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    loads, runs = _marks(tmp_path)
+    assert len(runs) == 6
+    zygote_children = [pid for parent, pid in runs if parent in loads]
+    assert zygote_children, "no task was forked from a zygote"
+    assert not set(zygote_children) & loads  # they did not execute the file again
+    assert len(loads) < len(runs)
+
+
+def test_a_file_that_starts_a_thread_is_loaded_by_each_of_its_tasks(tmp_path):
+    preamble = ("import threading\n"
+                "threading.Thread(target=threading.Event().wait, daemon=True).start()")
+    proc = _run(_workflow(tmp_path, preamble=preamble), tmp_path / "home")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    loads, runs = _marks(tmp_path)
+    assert len(runs) == 6
+    assert all(pid in loads for _, pid in runs)  # each task executed the file itself
+    assert not any(parent in loads for parent, _ in runs)
+
+
+def test_a_file_that_makes_a_client_keeps_it_per_task(tmp_path):
+    """A client made at load time must be the task's own (its events carry the execution)."""
+    preamble = ("from ai_flow.notification.notification_client import "
+                "AIFlowNotificationClient\nclient = AIFlowNotificationClient()")
+    proc = _run(_workflow(tmp_path, preamble=preamble), tmp_path / "home")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    loads, runs = _marks(tmp_path)
+    assert all(pid in loads for _, pid in runs)
+
+
+def test_zygotes_can_be_turned_off(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "aiflow_server.yaml").write_text("executor_zygotes: 0\n")
+    proc = _run(_workflow(tmp_path), home)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    loads, runs = _marks(tmp_path)
+    assert len(runs) == 6 and {pid for _, pid in runs} <= loads
+    assert len(loads) == len(runs) + 1  # and the upload, by `aiflow run` itself
+
+
+def test_a_zygote_killed_under_a_running_task_leaves_it_its_result(tmp_path, processes):
+    """The task outlives its zygote; the executor watches it by pid and reads its result."""
+    path = _workflow(tmp_path, tasks=3, sleep=1.0)
+    run = processes.start([*AIFLOW, "run", str(path), "--home", str(tmp_path / "home")])
+
+    def a_zygote_child():
+        if not (tmp_path / "marks.txt").exists():
+            return None
+        loads, runs = _marks(tmp_path)
+        return next((parent for parent, _ in runs if parent in loads), None)
+
+    zygote = wait_for(a_zygote_child, timeout=60, interval=0.02, message="a zygote's child")
+    os.kill(zygote, signal.SIGKILL)
+    out, err = run.communicate(timeout=120)
+    assert run.returncode == 0, out + err
+    assert "default.chain: SUCCESS" in out
+    assert len(_marks(tmp_path)[1]) == 3
+
+
+def test_an_idle_zygote_exits(home, tmp_path, server):  # noqa: F811 (the fixture)
+    configure(home, "executor_zygote_idle_seconds: 0.5\n")
+    aiflow("workflow", "upload", str(_workflow(tmp_path, tasks=4, sleep=0.2)))
+    server()
+    assert wait_execution(start_execution("chain")) == "SUCCESS"
+    loads, runs = _marks(tmp_path)
+    zygotes = {parent for parent, _ in runs if parent in loads}
+    assert zygotes, "no task was forked from a zygote"
+    wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in zygotes), timeout=10,
+             message="the idle zygote to exit")
