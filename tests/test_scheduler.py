@@ -14,7 +14,7 @@ from aiflow_lite.conditions import SingleEventCondition, WorkflowRule
 from aiflow_lite.config import load_aiflow_settings
 from aiflow_lite.engine.executions import ExecutionStore
 from aiflow_lite.engine.scheduler import Scheduler
-from aiflow_lite.engine.worker import process_start_time
+from aiflow_lite.engine.worker import Order, process_start_time
 from aiflow_lite.events import InternalKey, task_status_key
 from aiflow_lite.home import open_database
 from aiflow_lite.ns.event_log import EventLog
@@ -375,3 +375,51 @@ def test_a_step_with_nothing_due_takes_no_write_lock(h):
         impatient.close()
     h.settle(5_000)
     assert h.store.latest_task_executions(execution_id)["tick"].sequence_number >= 1
+
+
+def _order_for(h, meta) -> Order:
+    execution = h.execution(meta.workflow_execution_id)
+    return Order(meta.id, meta.try_number, meta.sequence_number, meta.task_name, execution.id,
+                 execution.namespace, execution.workflow_name, execution.snapshot_id, "", "",
+                 str(h.tmp_path / "t.log"))
+
+
+def _receive(h, *lines: bytes):
+    """What a waiting worker decides when its pipe carries `lines` and then closes."""
+    from aiflow_lite.engine.worker import receive
+
+    read, write = os.pipe()
+    os.write(write, b"".join(line + b"\n" for line in lines))
+    os.close(write)
+    try:
+        return receive(read, h.settings)
+    finally:
+        os.close(read)
+
+
+def test_a_worker_runs_on_go_and_never_on_drop(h):
+    h.upload(QUICKSTART)
+    execution = ops.start_workflow_execution("w")
+    h.settle()
+    order = _order_for(h, h.task(execution, "t1"))
+    line = order.encode().rstrip(b"\n")
+    assert _receive(h, line, b"GO") == order
+    assert _receive(h, line, b"DROP") is None
+    assert _receive(h) is None  # a spare never given a task
+
+
+def test_a_worker_whose_executor_died_before_go_runs_only_if_claimed_for_it(h):
+    """The executor's claim committed, then it died before saying GO: the worker finds its
+    claim in the database and runs (a restarted scheduler adopts it). Had the claim not
+    committed, the task is still QUEUED and will be launched again: this one must not run."""
+    h.upload(QUICKSTART)
+    execution = ops.start_workflow_execution("w")
+    h.settle()
+    meta = h.task(execution, "t1")
+    line = _order_for(h, meta).encode().rstrip(b"\n")
+    assert _receive(h, line) is None  # still QUEUED
+    with h.db.transaction():
+        assert h.store.claim(meta.id, os.getpid() + 1, "x", h.now)  # another process's claim
+    assert _receive(h, line) is None
+    h.db.execute("UPDATE task_execution SET pid = ? WHERE id = ?", (os.getpid(), meta.id))
+    assert _receive(h, line) == _order_for(h, meta)

@@ -109,7 +109,8 @@ class LocalExecutor:
                              "task_execution_id": order.task_execution_id}, internal=True)
         except BaseException:
             for _, worker in started:  # nothing was claimed: none of them may run
-                self._hand(worker, None)
+                if not worker.forked:
+                    self._hand(worker, False)
             self._forks.hand([(o.task_execution_id, False) for o, w in started if w.forked])
             raise
         forked = []
@@ -119,7 +120,7 @@ class LocalExecutor:
             if worker.forked:
                 forked.append((order.task_execution_id, go))
             else:
-                self._hand(worker, order if go else None)
+                self._hand(worker, go)
         self._forks.hand(forked)
         return sorted(claimed)
 
@@ -168,19 +169,20 @@ class LocalExecutor:
                     self.report(order.task_execution_id, order.try_number, TaskStatus.FAILED,
                                 f"its worker could not start: {exc}")
                     continue
+                with contextlib.suppress(OSError):  # it died already: its exit is seen
+                    process.stdin.write(order.encode())
+                    process.stdin.flush()
                 worker = _Worker(order.task_execution_id, order.try_number, process.pid,
                                  process)
             worker.pid_start = process_start_time(worker.pid)
             started.append((order, worker))
         return started
 
-    def _hand(self, worker: _Worker, order: Optional[Order]) -> None:
-        """Give a spawned worker its order, or (None) let it exit unrun."""
-        if worker.forked:
-            return  # see ForkServerClient.hand
+    def _hand(self, worker: _Worker, go: bool) -> None:
+        """Tell a spawned worker to run its order, or to exit without (for a forked one, see
+        ForkServerClient.hand)."""
         with contextlib.suppress(OSError):  # it died waiting: its exit is reported
-            if order is not None:
-                worker.process.stdin.write(order.encode())
+            worker.process.stdin.write(b"GO\n" if go else b"DROP\n")
         with contextlib.suppress(OSError):
             worker.process.stdin.close()
 
@@ -200,8 +202,15 @@ class LocalExecutor:
         worker.kill_at = time.monotonic() + STOP_GRACE_S
 
     def _signal(self, worker: _Worker, signum: int) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
+        """To its process group; to the process alone if it has not made its group yet (a
+        freshly forked worker calls setsid first thing)."""
+        try:
             os.killpg(worker.pid, signum)
+        except ProcessLookupError:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(worker.pid, signum)
+        except PermissionError:
+            pass
 
     # -- watching -----------------------------------------------------------------------------
 

@@ -20,11 +20,13 @@ Protocol, one line each way over its stdin/stdout:
     DROP <task_execution_id>                 (the child exits without running anything)
     (a child exits)                      →   EXIT <task_execution_id> <pid> <code or -signal>
     (a zygote died under a child)        →   LOST <task_execution_id> <pid>
-A child waits for its order between RUN and GO: the executor claims the task execution for
-that pid in between. Children run in their own session (STOP reaches their whole group) and
-outlive this server: when its stdin closes (the scheduler exited or died) it exits at once and
-leaves them running; a child still waiting for its order sees its pipe close and exits too.
-Neither this server nor its children open the database (a worker reports through a result file).
+A child gets its order at RUN and waits for the word between RUN and GO: the executor claims
+the task execution for that pid in between. Children run in their own session (STOP reaches
+their whole group) and outlive this server: when its stdin closes (the scheduler exited or
+died) it exits at once and leaves them running. A child still waiting for the word then sees
+its pipe close, and runs only if the database says its claim was committed (`worker.receive`).
+Neither this server nor its children otherwise open the database: a worker reports through a
+result file.
 """
 
 from __future__ import annotations
@@ -53,21 +55,18 @@ def spawn(env: Dict[str, str]) -> subprocess.Popen:
 
 
 def _child(orders: int, settings: Any, preloaded: Any = None) -> None:
-    """In a forked child: detach, wait for the order (EOF: none is coming, exit), log to the
-    task's file, run the worker. It never returns: every path ends in os._exit."""
+    """In a forked child: detach, wait for an order and the word to run it (see
+    `worker.receive`), log to the task's file, run the worker. It never returns: every path
+    ends in os._exit."""
     code = 1
     try:
         _detach()
-        line = b""
-        while not line.endswith(b"\n"):
-            chunk = os.read(orders, 65536)
-            if not chunk:
-                os._exit(0)
-            line += chunk
-        os.close(orders)
-        from aiflow_lite.engine.worker import Order, run
+        from aiflow_lite.engine.worker import receive, run
 
-        order = Order.decode(line)
+        order = receive(orders, settings)
+        if order is None:
+            os._exit(0)
+        os.close(orders)
         try:
             fd = os.open(order.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         except OSError as exc:
@@ -161,19 +160,21 @@ class _Forker:
         return None
 
     def run(self, task_execution_id: int, order: bytes) -> None:
+        """A child gets the order at once, and the word to run it later (`hand`)."""
         pid, orders = self.spares.pop(0) if self.spares else self.fork()
         self.children[pid] = task_execution_id
         self.waiting[task_execution_id] = (orders, order)
+        with contextlib.suppress(OSError):  # it died already: its exit is reported
+            os.write(orders, order + b"\n")
         self.say(f"PID {task_execution_id} {pid}")
 
     def hand(self, task_execution_id: int, go: bool) -> None:
-        """GO: write the child its order; DROP: close its pipe unwritten, and it exits."""
-        orders, order = self.waiting.pop(task_execution_id, (None, b""))
+        """Tell a child to run its order (GO) or to exit without (DROP)."""
+        orders, _ = self.waiting.pop(task_execution_id, (None, b""))
         if orders is None:
             return
         with contextlib.suppress(OSError):  # it died waiting: its exit is reported
-            if go:
-                os.write(orders, order + b"\n")
+            os.write(orders, b"GO\n" if go else b"DROP\n")
         os.close(orders)
 
     def reaped(self, pid: int, code: int) -> bool:

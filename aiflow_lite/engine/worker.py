@@ -8,8 +8,8 @@ operator in the snapshot's working directory with the workflow file re-executed 
 (see `results`) for the executor to report. SIGTERM means STOP: the operator's `stop` runs, then
 the result is STOPPED.
 
-`python -m aiflow_lite.engine.worker` (AIFLOW_HOME set) reads its order as one JSON line from
-stdin; end of input before an order means it was not wanted: it exits without running anything.
+`python -m aiflow_lite.engine.worker` (AIFLOW_HOME set) reads its order (one JSON line) and
+then GO or DROP from stdin (see `receive`).
 """
 
 from __future__ import annotations
@@ -81,6 +81,40 @@ def process_start_time(pid: int) -> Optional[str]:
             return fh.read().rsplit(b")", 1)[1].split()[19].decode()
     except (OSError, IndexError):
         return None
+
+
+def receive(fd: int, settings: Settings) -> Optional[Order]:
+    """Read this worker's order, then its executor's decision, from `fd`; the order to run, or
+    None. GO: the claim is committed. DROP: the claim failed. End of input before either: the
+    executor died around its claim, and the database says whether the claim was committed
+    (then the task is ours to run: a restarted scheduler adopts this process)."""
+    buffer, lines = b"", []
+    while len(lines) < 2:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        buffer += chunk
+        *complete, buffer = buffer.split(b"\n")
+        lines += complete
+    if not lines:
+        return None  # never given a task
+    order = Order.decode(lines[0])
+    if len(lines) > 1:
+        return order if lines[1] == b"GO" else None
+    return order if _claimed_by_me(settings, order) else None
+
+
+def _claimed_by_me(settings: Settings, order: Order) -> bool:
+    from aiflow_lite.engine.executions import ExecutionStore
+    from aiflow_lite.home import open_database
+
+    db = open_database(settings)
+    try:
+        meta = ExecutionStore(db).get_task_execution(order.task_execution_id)
+    finally:
+        db.close()
+    return (meta is not None and meta.status == TaskStatus.RUNNING.value
+            and meta.pid == os.getpid() and meta.try_number == order.try_number)
 
 
 def working_dir_for(settings: Settings, snapshot_id: int, snapshot_uri: str) -> str:
@@ -207,14 +241,15 @@ class _Heartbeat:
 
 
 def main() -> None:
-    """The spawned worker: its order comes on stdin (nothing comes if its claim failed)."""
-    line = sys.stdin.buffer.readline()
-    if not line.strip():
+    """The spawned worker: its order and the executor's decision come on stdin."""
+    settings = load_aiflow_settings()
+    order = receive(0, settings)
+    if order is None:
         sys.exit(0)
     null = os.open(os.devnull, os.O_RDONLY)  # the task reads nothing of ours
     os.dup2(null, 0)
     os.close(null)
-    sys.exit(run(Order.decode(line)))
+    sys.exit(run(order, settings))
 
 
 if __name__ == "__main__":
