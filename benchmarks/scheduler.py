@@ -4,7 +4,8 @@
 Usage: python benchmarks/scheduler.py [--quick] [--tasks N] ... (see --help; an option given
 explicitly wins over --quick's small sizes).
 Runs a real scheduler process (`python -m aiflow_lite.engine.runner`) in a temporary AIFLOW_HOME,
-once with the fork-server worker start and once with spawn (figures marked * only), and deletes
+once with the fork-server worker start (the default, judged against the targets) and once with
+spawn (figures 1 and 2 only, for reference: why the default is what it is), and deletes
 the home at the end; the scheduler, its fork server and every worker are stopped before it exits.
 Prints one table, each figure beside its target, and a summary line; exits 1 if a target is missed.
 """
@@ -218,13 +219,19 @@ def bench_mode(args: argparse.Namespace, home: str, mode: str, watch: Watch,
 
     os.environ["BENCH_MARKS"] = marks = os.path.join(home, f"marks-{mode}.txt")
     with scheduler(home, mode, args.parallelism) as proc:
+        def judged(figure: str, measured: str, target: str, met: bool) -> None:
+            if mode == "forkserver":  # the default; spawn's figures are the comparison
+                add(figure, measured, target, met)
+            else:
+                add(figure, measured, "(reference)")
+
         lat = bench_latency(watch, marks, args.latency_runs)
         p50, p99 = (statistics.quantiles(lat, n=100, method="inclusive")[i] for i in (49, 98))
-        add(f"1. event -> task running p50 ({mode})", f"{p50:.1f} ms", "<= 10 ms", p50 <= 10)
-        add(f"1. event -> task running p99 ({mode})", f"{p99:.1f} ms", "<= 30 ms", p99 <= 30)
+        judged(f"1. event -> task running p50 ({mode})", f"{p50:.1f} ms", "<= 10 ms", p50 <= 10)
+        judged(f"1. event -> task running p99 ({mode})", f"{p99:.1f} ms", "<= 30 ms", p99 <= 30)
         fan = median_run("fan_out")
-        add(f"2. fan-out 1+{args.fan_out} bash, median ({mode})", f"{fan:.3f} s", "<= 0.3 s",
-            fan <= 0.3)
+        judged(f"2. fan-out 1+{args.fan_out} bash, median ({mode})", f"{fan:.3f} s",
+               "<= 0.3 s", fan <= 0.3)
         if mode != "forkserver":
             return 0.0
         chain = median_run("chain")
