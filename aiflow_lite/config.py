@@ -59,6 +59,8 @@ AIFLOW_DEFAULTS: dict = {
     "executor_zygotes": (4, "workflow files the fork server keeps loaded to fork their tasks "
                          "from (0: every task executes its file itself)"),
     "executor_zygote_idle_seconds": (60, "seconds a loaded workflow file is kept unused"),
+    "executor_zygote_max_age_seconds": (300, "seconds a loaded workflow file is used at most "
+                                        "(then its top level is executed anew)"),
     "blob_manager": (
         {"blob_manager_class": "aiflow_lite.blob.LocalBlobManager",
          "blob_manager_config": {"root_directory": "{AIFLOW_HOME}/blob"}},
@@ -97,6 +99,7 @@ _INT_KEYS = {
 _POSITIVE_FLOAT_KEYS = {
     "rpc_timeout", "task_executor_heartbeat_check_interval", "task_heartbeat_timeout",
     "task_heartbeat_interval", "executor_zygote_idle_seconds",
+    "executor_zygote_max_age_seconds",
 }
 _DURATION_RE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*\Z")
 _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}

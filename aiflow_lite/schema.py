@@ -159,15 +159,45 @@ MIGRATIONS.append(
     )
 )
 
+_NEVER_REUSED = ("workflow_snapshot", "workflow_execution", "task_execution")
+
+
+def _sequence_up() -> str:
+    """Ids that are never reused: SQLite gives a new row max(id) + 1, so deleting the newest
+    execution (or snapshot) handed its id to the next one, and whatever was keyed by the id (a
+    scheduler's caches, a fork server's zygote, a working directory) saw the old row's data.
+    The inserts take `next_id(table)`; a trigger advances the sequence and another refuses an
+    id at or below it."""
+    parts = ["CREATE TABLE id_sequence (name TEXT PRIMARY KEY, last INTEGER NOT NULL) "
+             "WITHOUT ROWID;"]
+    for table in _NEVER_REUSED:
+        parts.append(f"""
+            INSERT INTO id_sequence SELECT '{table}', coalesce(max(id), 0) FROM {table};
+            CREATE TRIGGER {table}_id_fresh BEFORE INSERT ON {table}
+            WHEN NEW.id IS NULL OR NEW.id <= (SELECT last FROM id_sequence WHERE name = '{table}')
+            BEGIN SELECT RAISE(ABORT, '{table} ids are never reused: insert with next_id()'); END;
+            CREATE TRIGGER {table}_id_taken AFTER INSERT ON {table}
+            BEGIN UPDATE id_sequence SET last = NEW.id WHERE name = '{table}'; END;""")
+    return "\n".join(parts)
+
+
+def next_id(table: str) -> str:
+    """SQL for the next never-used id of `table` (one of _NEVER_REUSED)."""
+    assert table in _NEVER_REUSED
+    return f"(SELECT last + 1 FROM id_sequence WHERE name = '{table}')"
+
+
 MIGRATIONS.append(
     Migration(
         version=3,
-        name="active tasks of an execution",
-        up="""
+        name="ids never reused; active tasks of an execution",
+        up=_sequence_up() + """
             -- "Has this execution an active task?" is asked after every task that finishes:
             -- without this it read every task of the execution (1,000 rows in a fan-out).
             CREATE INDEX task_execution_by_status ON task_execution(workflow_execution_id, status);
         """,
-        down="DROP INDEX task_execution_by_status;",
+        down="DROP INDEX task_execution_by_status;\n" + "".join(
+            f"DROP TRIGGER {t}_id_fresh; DROP TRIGGER {t}_id_taken;\n" for t in _NEVER_REUSED)
+        + "DROP TABLE id_sequence;",
     )
 )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import select
+import signal
 import time
 from pathlib import Path
 
@@ -83,8 +84,9 @@ def test_a_task_runs_only_on_go_and_leaves_its_result(home):
     with fork_server(home) as server:
         spares = wait_for(lambda: len(_children(server.pid)) == SPARES and _children(server.pid))
         log = home / "task.log"
-        _send(server, "RUN 999 " + _order(home, 999, log).encode().decode())
-        kind, task, pid = _read_line(server).split()
+        _send(server, "RUN 999 1 " + _order(home, 999, log).encode().decode())
+        kind, task, pid, request = _read_line(server).split()
+        assert request == "1"
         assert (kind, task) == ("PID", "999") and int(pid) in spares
         assert _alive(int(pid)) and not log.exists()  # waiting for its order
         _send(server, "GO 999\n")
@@ -99,7 +101,7 @@ def test_a_task_runs_only_on_go_and_leaves_its_result(home):
 def test_a_dropped_task_exits_unrun(home):
     with fork_server(home) as server:
         for i in (5, 6, 7):  # more than the spares: one is forked on demand
-            _send(server, f"RUN {i} " + _order(home, i, home / "log").encode().decode())
+            _send(server, f"RUN {i} {i} " + _order(home, i, home / "log").encode().decode())
         pids = {int(_read_line(server).split()[1]) for _ in range(3)}
         assert pids == {5, 6, 7}
         _send(server, "DROP 5\nDROP 6\nDROP 7\n")
@@ -111,9 +113,60 @@ def test_a_dropped_task_exits_unrun(home):
 def test_a_task_whose_log_cannot_be_opened_says_so_in_its_result(home):
     with fork_server(home) as server:
         (home / "log-dir").mkdir()
-        _send(server, "RUN 3 " + _order(home, 3, home / "log-dir").encode().decode())
+        _send(server, "RUN 3 1 " + _order(home, 3, home / "log-dir").encode().decode())
         assert _read_line(server).split()[:2] == ["PID", "3"]
         _send(server, "GO 3\n")
         assert _read_line(server).split()[3] == "1"
         status, message = read_result(result_path(str(home), 3, 1))
         assert status == TaskStatus.FAILED and "cannot be opened" in message
+
+
+def test_a_late_pid_never_names_the_next_child_of_the_task(home):
+    """The server answered too late: the order went elsewhere and its child must never run,
+    and the task's next launch gets a new child, which alone gets the word."""
+    from aiflow_lite.engine.executor import ForkServerClient
+
+    os.makedirs(results_dir(str(home)), exist_ok=True)
+    client = ForkServerClient(lambda: {**os.environ, "AIFLOW_HOME": str(home)})
+    client.PID_TIMEOUT_S = 0.3
+    log = home / "task.log"
+    try:
+        client.prestart()
+        server = client._process
+        wait_for(lambda: len(_children(server.pid)) == SPARES)
+        os.kill(server.pid, signal.SIGSTOP)
+        try:
+            assert client.start([_order(home, 42, log)]) == {}
+        finally:
+            os.kill(server.pid, signal.SIGCONT)
+        pids = client.start([_order(home, 42, log)])
+        assert list(pids) == [42]
+        client.hand([(42, pids[42], True)])
+
+        def ended():
+            client.pump()
+            return client.exit_code(pids[42]) is not None
+        wait_for(ended, message="the second child's exit")
+        headers = [line for line in log.read_text().splitlines() if "try 1 (pid" in line]
+        assert headers == [headers[0]] and f"(pid {pids[42]})" in headers[0]
+    finally:
+        client.close()
+
+
+def test_children_of_a_dead_server_are_watched_by_pid(home):
+    from aiflow_lite.engine.executor import ForkServerClient
+
+    os.makedirs(results_dir(str(home)), exist_ok=True)
+    client = ForkServerClient(lambda: {**os.environ, "AIFLOW_HOME": str(home)})
+    try:
+        pid = client.start([_order(home, 1, home / "a.log")])[1]
+        generation = client.generation
+        assert client.watching(pid, generation)
+        client._process.kill()
+        client._process.wait()
+        client.start([_order(home, 2, home / "b.log")])  # a new server
+        assert client.generation == generation + 1 and client.alive()
+        assert not client.watching(pid, generation)  # no EXIT will come from the new one
+        client.hand([(1, pid, False)])
+    finally:
+        client.close()

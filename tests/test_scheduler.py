@@ -7,6 +7,7 @@ import os
 import textwrap
 from typing import Optional
 
+import apsw
 import pytest
 
 from aiflow_lite import ops
@@ -423,3 +424,26 @@ def test_a_worker_whose_executor_died_before_go_runs_only_if_claimed_for_it(h):
     assert _receive(h, line) is None
     h.db.execute("UPDATE task_execution SET pid = ? WHERE id = ?", (os.getpid(), meta.id))
     assert _receive(h, line) == _order_for(h, meta)
+
+
+def test_ids_of_deleted_rows_are_never_reused(h):
+    """A new execution must not inherit a deleted one's id: the scheduler (and the fork server)
+    key what they cache by it, and would apply the old execution's workflow to the new one."""
+    h.upload("with Workflow(name='a'):\n    BashOperator(name='x', bash_command='true')\n",
+             "a.py")
+    h.upload(QUICKSTART, "w.py")
+    first = ops.start_workflow_execution("a")
+    h.settle()
+    h.run(first, "x")
+    deleted_task = h.task(first, "x").id
+    ops.delete_workflow_execution(first)
+    second = ops.start_workflow_execution("w")
+    assert second > first
+    h.settle()
+    assert min(m.id for m in h.store.latest_task_executions(second).values()) > deleted_task
+    h.run(second, "t1")
+    h.run(second, "t2")
+    assert h.latest(second)["t3"] == "QUEUED"  # the rules of w, not of a, were applied
+    with pytest.raises(apsw.ConstraintError, match="never reused"):
+        h.db.execute("INSERT INTO workflow_execution (workflow_id, snapshot_id, execution_type, "
+                     "status) VALUES (1, 1, 'MANUAL', 'INIT')")

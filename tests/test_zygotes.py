@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import wait_for
 from test_server import aiflow, configure, server, start_execution, wait_execution  # noqa: F401
 
@@ -67,10 +68,21 @@ def test_later_tasks_fork_from_a_zygote_that_loaded_the_file_once(tmp_path):
     assert len(loads) < len(runs)
 
 
-def test_a_file_that_starts_a_thread_is_loaded_by_each_of_its_tasks(tmp_path):
-    preamble = ("import threading\n"
-                "threading.Thread(target=threading.Event().wait, daemon=True).start()")
-    proc = _run(_workflow(tmp_path, preamble=preamble), tmp_path / "home")
+UNSAFE_TO_FORK = {  # what a file's top level may do that makes forking its tasks unsafe
+    "a thread": "import threading\n"
+                "threading.Thread(target=threading.Event().wait, daemon=True).start()",
+    "a process": "import subprocess\nhelper = subprocess.Popen(['sleep', '0.5'])",
+    "an open file": "kept = open(__file__)",
+    # a client made at load time must be the task's own (its events carry the execution)
+    "a client": "from ai_flow.notification.notification_client import "
+                "AIFlowNotificationClient\nclient = AIFlowNotificationClient()",
+}
+
+
+@pytest.mark.parametrize("what", sorted(UNSAFE_TO_FORK))
+def test_a_file_that_leaves_something_forking_would_share_is_loaded_by_each_task(tmp_path,
+                                                                                  what):
+    proc = _run(_workflow(tmp_path, preamble=UNSAFE_TO_FORK[what]), tmp_path / "home")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     loads, runs = _marks(tmp_path)
     assert len(runs) == 6
@@ -78,14 +90,15 @@ def test_a_file_that_starts_a_thread_is_loaded_by_each_of_its_tasks(tmp_path):
     assert not any(parent in loads for parent, _ in runs)
 
 
-def test_a_file_that_makes_a_client_keeps_it_per_task(tmp_path):
-    """A client made at load time must be the task's own (its events carry the execution)."""
-    preamble = ("from ai_flow.notification.notification_client import "
-                "AIFlowNotificationClient\nclient = AIFlowNotificationClient()")
-    proc = _run(_workflow(tmp_path, preamble=preamble), tmp_path / "home")
+def test_an_old_zygote_is_replaced(tmp_path):
+    """Its file's top level is executed anew: what it read or computed never gets too old."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "aiflow_server.yaml").write_text("executor_zygote_max_age_seconds: 0.5\n")
+    proc = _run(_workflow(tmp_path, tasks=8, sleep=0.25), home)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     loads, runs = _marks(tmp_path)
-    assert all(pid in loads for _, pid in runs)
+    assert len({parent for parent, _ in runs if parent in loads}) >= 2
 
 
 def test_zygotes_can_be_turned_off(tmp_path):

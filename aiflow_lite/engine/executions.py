@@ -9,6 +9,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from aiflow_lite.errors import NotFound
 from aiflow_lite.meta import TaskExecutionMeta, WorkflowExecutionMeta
+from aiflow_lite.schema import next_id
 from aiflow_lite.sqlite import Database
 from aiflow_lite.status import TASK_ACTIVE, TaskStatus, WorkflowStatus
 
@@ -34,8 +35,8 @@ class ExecutionStore:
     def create_execution(self, workflow_id: int, snapshot_id: int, execution_type: str,
                          reason: str) -> int:
         self.db.execute(
-            "INSERT INTO workflow_execution (workflow_id, snapshot_id, execution_type, status, "
-            "reason) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO workflow_execution (id, workflow_id, snapshot_id, execution_type, "
+            f"status, reason) VALUES ({next_id('workflow_execution')}, ?, ?, ?, ?, ?)",
             (workflow_id, snapshot_id, execution_type, WorkflowStatus.INIT.value, reason),
         )
         return self.db.last_insert_rowid()
@@ -99,8 +100,9 @@ class ExecutionStore:
             "SELECT coalesce(max(sequence_number), 0) FROM task_execution "
             "WHERE workflow_execution_id = ? AND task_name = ?", (execution_id, task_name)))
         self.db.execute(
-            "INSERT INTO task_execution (workflow_execution_id, task_name, sequence_number, "
-            "execution_type, status, begin_time, reason) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO task_execution (id, workflow_execution_id, task_name, sequence_number, "
+            "execution_type, status, begin_time, reason) "
+            f"VALUES ({next_id('task_execution')}, ?, ?, ?, ?, ?, ?, ?)",
             (execution_id, task_name, seq, execution_type, TaskStatus.QUEUED.value, now, reason),
         )
         return self.get_task_execution(self.db.last_insert_rowid())

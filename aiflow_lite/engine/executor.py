@@ -31,6 +31,7 @@ STOP_GRACE_S = 5.0
 STRAY_CHECK_S = 2.0
 SENDER = "executor"
 WORKER = "worker"  # the sender of a result the worker itself left
+EXIT_UNKNOWN = 1 << 16  # a worker not our child is gone: how it ended is unknown
 
 
 @dataclass
@@ -42,6 +43,7 @@ class _Worker:
     pid_start: Optional[str] = None
     kill_at: Optional[float] = None
     forked: bool = False  # a child of the fork server, which reports its exit
+    generation: int = 0  # of the fork server that forked it
     reported: bool = False  # the executor already reported its result
 
 
@@ -111,14 +113,15 @@ class LocalExecutor:
             for _, worker in started:  # nothing was claimed: none of them may run
                 if not worker.forked:
                     self._hand(worker, False)
-            self._forks.hand([(o.task_execution_id, False) for o, w in started if w.forked])
+            self._forks.hand([(o.task_execution_id, w.pid, False) for o, w in started
+                              if w.forked])
             raise
         forked = []
         for order, worker in started:
             self.workers[order.task_execution_id] = worker
             go = order.task_execution_id in claimed
             if worker.forked:
-                forked.append((order.task_execution_id, go))
+                forked.append((order.task_execution_id, worker.pid, go))
             else:
                 self._hand(worker, go)
         self._forks.hand(forked)
@@ -157,7 +160,7 @@ class LocalExecutor:
             pid = pids.get(order.task_execution_id)
             if pid is not None:
                 worker = _Worker(order.task_execution_id, order.try_number, pid, None,
-                                 forked=True)
+                                 forked=True, generation=self._forks.generation)
             else:
                 try:
                     with open(order.log_path, "ab") as log_file:
@@ -277,14 +280,15 @@ class LocalExecutor:
             return worker.process.poll()
         if worker.forked:
             code = self._forks.exit_code(worker.pid)
-            if code is not None or (self._forks.alive() and not self._forks.lost(worker.pid)):
+            if code is not None or self._forks.watching(worker.pid, worker.generation):
                 return code
+            self._forks.forget(worker.pid)
             # The fork server (or the zygote that forked it) died: its children live on,
             # watched like adopted ones.
             worker.forked = False
             worker.pid_start = worker.pid_start or process_start_time(worker.pid)
         alive = worker.pid_start and process_start_time(worker.pid) == worker.pid_start
-        return None if alive else -1
+        return None if alive else EXIT_UNKNOWN
 
     def _report_exit(self, worker: _Worker, code: int) -> None:
         """Report the result the worker left, or that it ended without one. Only for a try
@@ -293,7 +297,8 @@ class LocalExecutor:
         if worker.reported or meta is None or meta.try_number != worker.try_number or \
                 meta.status not in (TaskStatus.RUNNING.value, TaskStatus.STOPPING.value):
             return
-        how = f"signal {-code}" if code < 0 else f"exit code {code}"
+        how = ("its exit status unknown" if code == EXIT_UNKNOWN else
+               f"signal {-code}" if code < 0 else f"exit code {code}")
         self._report_gone(meta, f"the worker ended ({how}) without reporting a result")
 
     def _report_gone(self, meta: TaskExecutionMeta, why: str) -> None:
@@ -330,9 +335,8 @@ class LocalExecutor:
                     meta.heartbeat_time is None or now - meta.heartbeat_time <= limit_ms:
                 continue
             self._signal(worker, signal.SIGKILL)
-            self.report(meta.id, meta.try_number, TaskStatus.FAILED,
-                        f"no heartbeat for {(now - meta.heartbeat_time) / 1000:.0f}s "
-                        f"(task_heartbeat_timeout is {self.heartbeat_timeout_s:g}s)")
+            self._report_gone(meta, f"no heartbeat for {(now - meta.heartbeat_time) / 1000:.0f}"
+                              f"s (task_heartbeat_timeout is {self.heartbeat_timeout_s:g}s)")
             worker.reported = True  # its coming exit is no news: the report above is its result
 
     def recover(self, heartbeat_timeout_s: float) -> None:
@@ -350,6 +354,22 @@ class LocalExecutor:
                 continue
             self._report_gone(meta, "its worker was gone when the scheduler restarted")
             discard_result(result_path(self.settings.home, meta.id, meta.try_number))
+        self._sweep_results()
+
+    def _sweep_results(self) -> None:
+        """Remove result files nobody will read: those of tries no longer in flight (reported
+        before a crash kept their file), and staging files of dead workers."""
+        in_flight = {f"{m.id}.{m.try_number}" for m in self.store.task_executions_in(
+            (TaskStatus.RUNNING.value, TaskStatus.STOPPING.value))}
+        folder = results_dir(self.settings.home)
+        for name in os.listdir(folder):
+            if name.endswith(".tmp"):  # <id>.<try>.<pid>.tmp
+                pid = name.split(".")[-2]
+                if pid.isdigit() and process_start_time(int(pid)) is not None:
+                    continue
+            elif name in in_flight:
+                continue
+            discard_result(os.path.join(folder, name))
 
     def active(self) -> int:
         return len(self.workers)
@@ -369,19 +389,36 @@ class LocalExecutor:
 
 
 class ForkServerClient:
-    """Talks to the fork server (started on first use, restarted if it died)."""
+    """Talks to the fork server (started on first use, restarted if it died). Each server it
+    starts is a new `generation`: the children of an earlier one are no longer reported."""
+
+    #: RUN lines sent before their PIDs are read: the pipes each way stay far from full.
+    BATCH = 32
+    #: How long a batch's PIDs may take; the orders left unanswered are started otherwise.
+    PID_TIMEOUT_S = 10.0
 
     def __init__(self, env: Callable[[], Dict[str, str]],
                  process: Optional[subprocess.Popen] = None) -> None:
         self._env = env
-        self._process: Optional[subprocess.Popen] = process
-        if process is not None:
-            os.set_blocking(process.stdout.fileno(), False)
+        self._process: Optional[subprocess.Popen] = None
+        self.generation = 0
         self._buffer = b""
         self._eof = False  # its output ended: it exited (or is about to)
-        self._pids: Dict[int, int] = {}  # task execution id → pid, from PID lines
+        self._requests = 0  # numbers each RUN: a late answer is never taken for a new one's
+        self._expecting: Dict[int, int] = {}  # task execution id → request awaiting its PID
+        self._pids: Dict[int, Optional[int]] = {}  # task execution id → pid (None: NOPID)
+        self._tracked: set = set()  # pids we handed out and whose exit we still want
         self._exits: Dict[int, int] = {}  # pid → exit code, from EXIT lines
-        self._lost: Dict[int, bool] = {}  # pids from LOST lines
+        self._lost: set = set()  # pids from LOST lines
+        if process is not None:
+            self._adopt(process)
+
+    def _adopt(self, process: subprocess.Popen) -> None:
+        os.set_blocking(process.stdout.fileno(), False)
+        self._process = process
+        self.generation += 1
+        self._buffer, self._eof = b"", False
+        self._expecting.clear()
 
     def alive(self) -> bool:
         return self._process is not None and self._process.poll() is None
@@ -397,63 +434,87 @@ class ForkServerClient:
 
     def start(self, orders: List[Order]) -> Dict[int, int]:
         """A forked child per order, each waiting for its GO: their pids by task execution id
-        (those missing could not be had)."""
-        if not self._ensure():
-            return {}
-        ids = [o.task_execution_id for o in orders]
-        try:
-            self._process.stdin.write(b"".join(b"RUN %d %s" % (o.task_execution_id, o.encode())
-                                               for o in orders))
-            self._process.stdin.flush()
-        except (BrokenPipeError, OSError):
-            return {}
-        deadline = time.monotonic() + 10.0
-        while not all(i in self._pids for i in ids):
-            got = self._read(max(0.0, deadline - time.monotonic()))
-            if not got and (not self.alive() or time.monotonic() > deadline):
+        (those missing could not be had, and none of them will ever run)."""
+        pids: Dict[int, int] = {}
+        for at in range(0, len(orders), self.BATCH):
+            batch = orders[at:at + self.BATCH]
+            if not self._ensure():
                 break
-        pids = {i: self._pids.pop(i) for i in ids if i in self._pids}
-        self.hand([(late, False) for late in set(ids) - set(pids)])  # if ever forked: unrun
+            ids = [o.task_execution_id for o in batch]
+            lines = []
+            for order in batch:
+                self._requests += 1
+                self._pids.pop(order.task_execution_id, None)
+                self._expecting[order.task_execution_id] = self._requests
+                lines.append(b"RUN %d %d %s" % (order.task_execution_id, self._requests,
+                                                order.encode()))
+            try:
+                self._process.stdin.write(b"".join(lines))
+                self._process.stdin.flush()
+            except (BrokenPipeError, OSError):
+                break
+            deadline = time.monotonic() + self.PID_TIMEOUT_S
+            while any(i in self._expecting for i in ids):
+                got = self._read(max(0.0, deadline - time.monotonic()))
+                if not got and (not self.alive() or time.monotonic() > deadline):
+                    break
+            late = [i for i in ids if self._expecting.pop(i, None) is not None]
+            self.hand([(i, 0, False) for i in late])  # the child, if ever forked, exits
+            for i in ids:
+                pid = self._pids.pop(i, None)
+                if pid:
+                    pids[i] = pid
+                    self._tracked.add(pid)
         return pids
 
-    def hand(self, decisions: List[Tuple[int, bool]]) -> None:
-        """(task execution id, go): let each waiting child run its order, or exit unrun. A
-        fork server that died took the order pipes with it: its children have exited already."""
+    def hand(self, decisions: List[Tuple[int, int, bool]]) -> None:
+        """(task execution id, pid, go): let each waiting child run its order, or exit unrun.
+        A word names the child's pid, so it can never reach another child of the same task. A
+        fork server that died took the order pipes with it: its children decide alone."""
         if not decisions:
             return
         with contextlib.suppress(BrokenPipeError, OSError, AttributeError):
-            self._process.stdin.write(b"".join(b"%s %d\n" % (b"GO" if go else b"DROP", i)
-                                               for i, go in decisions))
+            self._process.stdin.write(b"".join(b"%s %d %d\n" % (b"GO" if go else b"DROP", i, p)
+                                               for i, p, go in decisions))
             self._process.stdin.flush()
 
-    def lost(self, pid: int) -> bool:
-        """Whether the process that forked `pid` died under it (no exit will be reported)."""
-        return self._lost.pop(pid, False)
+    def watching(self, pid: int, generation: int) -> bool:
+        """Whether this server still reports on `pid`, forked in `generation` (False: its
+        server, or the zygote that forked it, died: watch it by pid)."""
+        return (generation == self.generation and self.alive() and pid not in self._lost)
 
     def pump(self) -> None:
         """Take in what it said so far (exits)."""
         self._read(0.0)
 
     def exit_code(self, pid: int) -> Optional[int]:
-        return self._exits.pop(pid, None)
+        code = self._exits.pop(pid, None)
+        if code is not None:
+            self._tracked.discard(pid)
+        return code
+
+    def forget(self, pid: int) -> None:
+        self._tracked.discard(pid)
+        self._exits.pop(pid, None)
+        self._lost.discard(pid)
 
     def _ensure(self) -> bool:
         if self.alive():
             return True
+        self.pump()  # what the dead one said before it died (exits) still counts
         from aiflow_lite.engine.forkserver import spawn
 
         try:
-            self._process = spawn(self._env())
+            process = spawn(self._env())
         except OSError:
             self._process = None
             return False
-        os.set_blocking(self._process.stdout.fileno(), False)
-        self._eof = False
+        self._adopt(process)
         return True
 
     def _read(self, timeout: float) -> bool:
         """Read what the fork server said (waiting up to `timeout`); True if anything came."""
-        if self._process is None:
+        if self._process is None or self._eof:
             return False
         out = self._process.stdout
         ready, _, _ = select.select([out], [], [], timeout)
@@ -472,14 +533,19 @@ class ForkServerClient:
             got = True
         while b"\n" in self._buffer:
             line, self._buffer = self._buffer.split(b"\n", 1)
-            parts = line.decode().split()
-            if len(parts) == 3 and parts[0] == "PID":
-                self._pids[int(parts[1])] = int(parts[2])
-            elif len(parts) == 4 and parts[0] == "EXIT":
-                self._exits[int(parts[2])] = int(parts[3])
-            elif len(parts) == 3 and parts[0] == "LOST":
-                self._lost[int(parts[2])] = True
+            self._heard(line.decode().split())
         return got
+
+    def _heard(self, parts: List[str]) -> None:
+        kind, numbers = parts[0] if parts else "", [int(p) for p in parts[1:]]
+        if kind in ("PID", "NOPID") and len(numbers) >= 2 and \
+                self._expecting.get(numbers[0]) == numbers[-1]:  # the answer to this request
+            del self._expecting[numbers[0]]
+            self._pids[numbers[0]] = numbers[1] if kind == "PID" else None
+        elif kind == "EXIT" and len(numbers) == 3 and numbers[1] in self._tracked:
+            self._exits[numbers[1]] = numbers[2]
+        elif kind == "LOST" and len(numbers) == 2 and numbers[1] in self._tracked:
+            self._lost.add(numbers[1])
 
     def close(self) -> None:
         if self._process is not None:

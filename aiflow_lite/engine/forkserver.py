@@ -6,21 +6,26 @@ fork either.
 Zygotes: once a snapshot has had a task, the fork server forks a zygote for it, a process that
 extracts the snapshot and executes its workflow file once; that snapshot's later tasks are
 forked from the zygote, with the file already loaded (a 1,000-task file took a no-op task 4 ms
-to re-execute; a file that imports pandas, ~300 ms). A zygote is used only when forking it is
-safe: its load must have started no thread, opened no connection to the home's database and
+to re-execute; a file with slow imports, their time). A zygote is used only when forking it is
+safe: its load must have started no thread or process, left no file or connection open and
 made no notification client (such a file's tasks each load it themselves, as does any task
-while its snapshot's zygote is still loading). At most `executor_zygotes` live (0: none); one
-unused for `executor_zygote_idle_seconds` exits. The file's top level thus runs once per
-zygote, not once per task; each task still runs in its own process, with its own copy of the
-module's state.
+while its snapshot's zygote is still loading; numpy's OpenBLAS starts threads at import on a
+machine with several cores, so a file importing numpy is one of them). At most
+`executor_zygotes` live (0: none); one unused for `executor_zygote_idle_seconds`, or older
+than `executor_zygote_max_age_seconds`, exits once its tasks have ended. The file's top level
+thus runs once per zygote, not once per task; each task still runs in its own process, with
+its own copy of the module's state.
 
 Protocol, one line each way over its stdin/stdout:
-    RUN <task_execution_id> <order JSON> →   PID <task_execution_id> <pid>
-    GO <task_execution_id>                   (the child runs its order: its claim is committed)
-    DROP <task_execution_id>                 (the child exits without running anything)
+    RUN <task_execution_id> <n> <order>  →   PID <task_execution_id> <pid> <n>
+    (no child can be had)                →   NOPID <task_execution_id> <n>
+    GO <task_execution_id> <pid>             (the child runs its order: its claim is committed)
+    DROP <task_execution_id> <pid or 0>      (the child exits without running anything)
     (a child exits)                      →   EXIT <task_execution_id> <pid> <code or -signal>
     (a zygote died under a child)        →   LOST <task_execution_id> <pid>
-A child gets its order at RUN and waits for the word between RUN and GO: the executor claims
+(`n` numbers the request: an answer that came too late is never taken for the answer to a
+later RUN of the same task.) A child gets its order (JSON) at RUN and waits for the word between
+RUN and GO: the executor claims
 the task execution for that pid in between. Children run in their own session (STOP reaches
 their whole group) and outlive this server: when its stdin closes (the scheduler exited or
 died) it exits at once and leaves them running. A child still waiting for the word then sees
@@ -128,7 +133,7 @@ class _Forker:
         self.inherited = inherited  # fds of ours a child must close
         self.children: Dict[int, int] = {}  # pid → task execution id
         self.spares: List[Tuple[int, int]] = []  # (pid, fd its order is written to)
-        self.waiting: Dict[int, Tuple[int, bytes]] = {}  # task id → (that fd, its order)
+        self.waiting: Dict[int, Tuple[int, int]] = {}  # task id → (its pid, fd to write to)
         self.pause_until, self.backoff = 0.0, 0.0  # spares dying untasked pause the refill
 
     def say(self, line: str) -> None:
@@ -141,7 +146,7 @@ class _Forker:
         if pid == 0:
             signal.set_wakeup_fd(-1)  # before its fd is closed and reused
             for fd in (orders_w, self.out, *self.inherited(),
-                       *(w for _, w in self.spares), *(w for w, _ in self.waiting.values())):
+                       *(w for _, w in self.spares), *(w for _, w in self.waiting.values())):
                 with contextlib.suppress(OSError):
                     os.close(fd)
             _child(orders_r, self.settings, self.preloaded)
@@ -156,39 +161,54 @@ class _Forker:
         if wait > 0:
             return wait
         while len(self.spares) < SPARES:
-            self.spares.append(self.fork())
+            try:
+                self.spares.append(self.fork())
+            except OSError:  # no process or pipe to be had now (a limit): try again later
+                self._pause()
+                return self.backoff
         return None
 
-    def run(self, task_execution_id: int, order: bytes) -> None:
-        """A child gets the order at once, and the word to run it later (`hand`)."""
-        pid, orders = self.spares.pop(0) if self.spares else self.fork()
+    def _pause(self) -> None:
+        self.backoff = min(max(self.backoff * 2, 0.1), 30.0)
+        self.pause_until = time.monotonic() + self.backoff
+
+    def run(self, task_execution_id: int, request: int, order: bytes) -> None:
+        """A child gets the order at once, and the word to run it later (`hand`); NOPID when
+        no child can be had."""
+        self.hand(task_execution_id, go=False)  # an earlier child for it, if any, never runs
+        try:
+            pid, orders = self.spares.pop(0) if self.spares else self.fork()
+        except OSError:
+            self.say(f"NOPID {task_execution_id} {request}")
+            return
         self.children[pid] = task_execution_id
-        self.waiting[task_execution_id] = (orders, order)
+        self.waiting[task_execution_id] = (pid, orders)
         with contextlib.suppress(OSError):  # it died already: its exit is reported
             os.write(orders, order + b"\n")
-        self.say(f"PID {task_execution_id} {pid}")
+        self.say(f"PID {task_execution_id} {pid} {request}")
 
-    def hand(self, task_execution_id: int, go: bool) -> None:
-        """Tell a child to run its order (GO) or to exit without (DROP)."""
-        orders, _ = self.waiting.pop(task_execution_id, (None, b""))
-        if orders is None:
+    def hand(self, task_execution_id: int, go: bool, pid: int = 0) -> None:
+        """Tell the child waiting with the task to run its order (GO) or to exit without
+        (DROP); only if it is `pid` (0: whichever it is)."""
+        waiting = self.waiting.get(task_execution_id)
+        if waiting is None or pid not in (0, waiting[0]):
             return
+        del self.waiting[task_execution_id]
         with contextlib.suppress(OSError):  # it died waiting: its exit is reported
-            os.write(orders, b"GO\n" if go else b"DROP\n")
-        os.close(orders)
+            os.write(waiting[1], b"GO\n" if go else b"DROP\n")
+        os.close(waiting[1])
 
     def reaped(self, pid: int, code: int) -> bool:
         """Account for an ended child of ours (False: not one of ours)."""
         if pid in self.children:
             task_execution_id = self.children.pop(pid)
-            self.hand(task_execution_id, go=False)  # in case it died before its order
+            self.hand(task_execution_id, go=False, pid=pid)  # it died before the word
             self.say(f"EXIT {task_execution_id} {pid} {code}")
             return True
         for spare in [s for s in self.spares if s[0] == pid]:  # died before it had a task
             self.spares.remove(spare)
             os.close(spare[1])
-            self.backoff = min(max(self.backoff * 2, 0.1), 30.0)
-            self.pause_until = time.monotonic() + self.backoff
+            self._pause()
             return True
         return False
 
@@ -209,18 +229,25 @@ class _Zygote:
     def __init__(self, snapshot_id: int, pid: int, commands: int, output: int) -> None:
         self.snapshot_id = snapshot_id
         self.pid = pid
-        self.commands = commands  # its stdin (we write)
+        self.commands: Optional[int] = commands  # its stdin (we write); None once closed
         self.output = output  # its stdout (we read)
         self.ready = False
-        self.retiring = False
+        self.retiring = False  # takes no new task; exits once its tasks have ended
         self.buffer = b""
         self.owned: Dict[int, Optional[int]] = {}  # task id → pid (None: PID not yet seen)
-        self.orders: Dict[int, bytes] = {}  # task id → order, until its PID is seen
-        self.idle_since = time.monotonic()
+        self.orders: Dict[int, Tuple[int, bytes]] = {}  # task id → (request, order), until
+        # its PID is seen
+        self.started = self.idle_since = time.monotonic()
+
+
+#: A zygote that has not loaded its file by then is killed (and its snapshot forks plainly).
+ZYGOTE_LOAD_TIMEOUT_S = 120.0
 
 
 class _Zygotes:
-    """The fork server's zygotes: started on a snapshot's first task, used once ready."""
+    """The fork server's zygotes: started on a snapshot's first task, used once ready, retired
+    when idle or old (so a file's top level is re-executed now and then: what it read or
+    computed, a date say, is never older than `executor_zygote_max_age_seconds`)."""
 
     def __init__(self, settings: Any, forker: _Forker) -> None:
         self.settings = settings
@@ -228,14 +255,16 @@ class _Zygotes:
         self.by_snapshot: Dict[int, _Zygote] = {}
         self.plain: set = set()  # snapshots whose file is not safe to fork from
         self.owner: Dict[int, _Zygote] = {}  # task id → the zygote that forked it
-        self.retiring: List[_Zygote] = []  # told to exit, their output not yet ended
+        self.retiring: List[_Zygote] = []  # their output not yet ended
         self.most = int(settings.values.get("executor_zygotes", 4))
         self.idle_s = float(settings.values.get("executor_zygote_idle_seconds", 60))
+        self.max_age_s = float(settings.values.get("executor_zygote_max_age_seconds", 300))
 
     def fds(self) -> List[int]:
-        return [fd for z in self.by_snapshot.values() for fd in (z.commands, z.output)]
+        return [fd for z in [*self.by_snapshot.values(), *self.retiring]
+                for fd in (z.commands, z.output) if fd is not None]
 
-    def route(self, task_execution_id: int, order: bytes) -> bool:
+    def route(self, task_execution_id: int, request: int, order: bytes) -> bool:
         """Send a RUN to its snapshot's zygote if one is ready (True); start one if none."""
         try:
             snapshot_id = int(json.loads(order)["snapshot_id"])
@@ -246,34 +275,46 @@ class _Zygotes:
             if snapshot_id not in self.plain:
                 self._start(snapshot_id, order)
             return False
-        if not zygote.ready or zygote.retiring:
+        if not zygote.ready:
             return False
-        os.write(zygote.commands, b"RUN %d %s\n" % (task_execution_id, order))
+        try:
+            os.write(zygote.commands, b"RUN %d %d %s\n" % (task_execution_id, request, order))
+        except OSError:  # it died: the end of its output will clean up
+            self._retire(zygote)
+            return False
         zygote.owned[task_execution_id] = None
-        zygote.orders[task_execution_id] = order
+        zygote.orders[task_execution_id] = (request, order)
         self.owner[task_execution_id] = zygote
         return True
 
-    def hand(self, task_execution_id: int, go: bool) -> bool:
+    def hand(self, task_execution_id: int, go: bool, pid: int) -> bool:
         zygote = self.owner.get(task_execution_id)
         if zygote is None:
             return False
-        with contextlib.suppress(OSError):  # it died: its children are reported LOST
-            os.write(zygote.commands, b"%s %d\n" % (b"GO" if go else b"DROP",
-                                                     task_execution_id))
+        with contextlib.suppress(OSError, TypeError):  # it died: its children are LOST
+            os.write(zygote.commands, b"%s %d %d\n" % (b"GO" if go else b"DROP",
+                                                        task_execution_id, pid))
         return True
 
     def _start(self, snapshot_id: int, order: bytes) -> None:
         if len(self.by_snapshot) >= self.most and not self._retire_one():
             return
-        commands_r, commands_w = os.pipe()
-        output_r, output_w = os.pipe()
-        pid = os.fork()
+        made: List[int] = []
+        try:
+            commands_r, commands_w = os.pipe()
+            made += [commands_r, commands_w]
+            output_r, output_w = os.pipe()
+            made += [output_r, output_w]
+            pid = os.fork()
+        except OSError:  # no process or pipe to be had (a limit): this task forks plainly
+            for fd in made:
+                os.close(fd)
+            return
         if pid == 0:
             signal.set_wakeup_fd(-1)
             for fd in (commands_w, output_r, *self.forker.inherited(), *self.fds(),
                        *(w for _, w in self.forker.spares),
-                       *(w for w, _ in self.forker.waiting.values())):
+                       *(w for _, w in self.forker.waiting.values())):
                 with contextlib.suppress(OSError):
                     os.close(fd)
             _zygote(self.settings, order, commands_r, output_w)
@@ -282,7 +323,7 @@ class _Zygotes:
         self.by_snapshot[snapshot_id] = _Zygote(snapshot_id, pid, commands_w, output_r)
 
     def _retire_one(self) -> bool:
-        """Make room: the zygote idle the longest exits (False: none is idle)."""
+        """Make room: the zygote idle the longest retires (False: none is idle)."""
         idle = [z for z in self.by_snapshot.values() if z.ready and not z.owned]
         if not idle:
             return False
@@ -290,23 +331,37 @@ class _Zygotes:
         return True
 
     def _retire(self, zygote: _Zygote) -> None:
-        zygote.retiring = True
-        del self.by_snapshot[zygote.snapshot_id]
-        os.close(zygote.commands)  # it exits at end of input; its output then ends too
-        self.retiring.append(zygote)
+        """No new task for it; it exits (end of its input) once its tasks have ended."""
+        if not zygote.retiring:
+            zygote.retiring = True
+            if self.by_snapshot.get(zygote.snapshot_id) is zygote:
+                del self.by_snapshot[zygote.snapshot_id]
+            self.retiring.append(zygote)
+        if not zygote.owned and zygote.commands is not None:
+            os.close(zygote.commands)
+            zygote.commands = None
 
     def expire(self) -> Optional[float]:
-        """Retire zygotes idle too long; returns when the next one would be due."""
-        now, due = time.monotonic(), None
+        """Retire zygotes idle or old, kill those that do not load; returns when the next
+        one would be due."""
+        now, due = time.monotonic(), []
         for zygote in list(self.by_snapshot.values()):
-            if not zygote.ready or zygote.owned:
+            if not zygote.ready:
+                if now - zygote.started > ZYGOTE_LOAD_TIMEOUT_S:
+                    with contextlib.suppress(OSError):
+                        os.kill(zygote.pid, signal.SIGKILL)  # its output ends: see _ended
+                    self.plain.add(zygote.snapshot_id)
+                else:
+                    due.append(zygote.started + ZYGOTE_LOAD_TIMEOUT_S - now)
                 continue
-            left = zygote.idle_since + self.idle_s - now
-            if left <= 0:
+            deadline = zygote.started + self.max_age_s
+            if not zygote.owned:
+                deadline = min(deadline, zygote.idle_since + self.idle_s)
+            if deadline <= now:
                 self._retire(zygote)
             else:
-                due = left if due is None else min(due, left)
-        return due
+                due.append(deadline - now)
+        return min(due) if due else None
 
     def outputs(self) -> Dict[int, _Zygote]:
         return {z.output: z for z in [*self.by_snapshot.values(), *self.retiring]}
@@ -326,9 +381,13 @@ class _Zygotes:
                 zygote.idle_since = time.monotonic()
             elif parts[0] == "UNSAFE":
                 self.plain.add(zygote.snapshot_id)
-            elif parts[0] == "PID":
-                task_execution_id, pid = (int(x) for x in parts[1].split())
-                zygote.owned[task_execution_id] = pid
+            elif parts[0] in ("PID", "NOPID"):
+                task_execution_id = int(parts[1].split()[0])
+                if parts[0] == "PID":
+                    zygote.owned[task_execution_id] = int(parts[1].split()[1])
+                else:
+                    zygote.owned.pop(task_execution_id, None)
+                    self.owner.pop(task_execution_id, None)
                 zygote.orders.pop(task_execution_id, None)
                 self.forker.say(line.decode())
             elif parts[0] == "EXIT":
@@ -337,24 +396,28 @@ class _Zygotes:
                 self.owner.pop(task_execution_id, None)
                 if not zygote.owned:
                     zygote.idle_since = time.monotonic()
+                    if zygote.retiring:
+                        self._retire(zygote)  # its last task ended: now it may go
                 self.forker.say(line.decode())
 
     def _ended(self, zygote: _Zygote) -> None:
         """Its output ended: it exited (retired, unsafe, or died). Its running children are
         LOST to us (the executor watches them by pid); RUNs it never answered go plain."""
         os.close(zygote.output)
+        if zygote.commands is not None:
+            os.close(zygote.commands)
+            zygote.commands = None
         if zygote in self.retiring:
             self.retiring.remove(zygote)
         elif self.by_snapshot.get(zygote.snapshot_id) is zygote:
             del self.by_snapshot[zygote.snapshot_id]
-            os.close(zygote.commands)
             self.plain.add(zygote.snapshot_id)  # one that died may die again: go plain
         for task_execution_id, pid in zygote.owned.items():
             self.owner.pop(task_execution_id, None)
             if pid is not None:
                 self.forker.say(f"LOST {task_execution_id} {pid}")
             else:
-                self.forker.run(task_execution_id, zygote.orders[task_execution_id])
+                self.forker.run(task_execution_id, *zygote.orders[task_execution_id])
 
 
 def _zygote(settings: Any, order_line: bytes, commands: int, output: int) -> None:
@@ -366,9 +429,9 @@ def _zygote(settings: Any, order_line: bytes, commands: int, output: int) -> Non
         from aiflow_lite.engine.worker import Order, preload
         from aiflow_lite.ns.client import NotificationClient
 
-        clients = NotificationClient.made
+        clients, fds = NotificationClient.made, _open_fds()
         preloaded = preload(settings, Order.decode(order_line))
-        hazard = _fork_hazard(settings, NotificationClient.made - clients)
+        hazard = _fork_hazard(NotificationClient.made - clients, _open_fds() - fds)
     except BaseException as exc:  # its own tasks will each show the error in their logs
         hazard = f"it did not load ({type(exc).__name__})"
     if hazard:
@@ -380,25 +443,45 @@ def _zygote(settings: Any, order_line: bytes, commands: int, output: int) -> Non
     _serve(commands, output, settings, preloaded, zygotes=False)
 
 
-def _fork_hazard(settings: Any, clients_made: int) -> Optional[str]:
-    """Why forking tasks from this process (which just loaded a workflow file) is unsafe, if it
-    is: threads (a lock held by one is held forever in every child), or a connection or client
-    (their children would share it)."""
-    import threading
-
+def _open_fds() -> set:
+    """The fds open now (not the one the listing itself used: it is closed again)."""
     try:
-        threads = len(os.listdir("/proc/self/task"))
+        listed = [int(fd) for fd in os.listdir("/proc/self/fd")]
     except OSError:
-        threads = threading.active_count()
-    if threads > 1 or threading.active_count() > 1:
-        return "its load started threads"
+        return set()
+    open_now = set()
+    for fd in listed:
+        try:
+            os.fstat(fd)
+        except OSError:
+            continue
+        open_now.add(fd)
+    return open_now
+
+
+def _fork_hazard(clients_made: int, new_fds: set) -> Optional[str]:
+    """Why forking tasks from this process (which just loaded a workflow file) is unsafe, if it
+    is: a thread (a lock it holds stays held in every child), a child process (it would hold
+    our pipes), a file or connection left open, or a notification client (every task would
+    share them; each used to have its own)."""
+    import threading
+    from pathlib import Path
+
+    pid = os.getpid()
+    try:
+        threads = os.listdir(f"/proc/{pid}/task")
+        children = any(Path(f"/proc/{pid}/task/{t}/children").read_text().split()
+                       for t in threads)
+    except OSError:
+        threads, children = [None] * threading.active_count(), False
+    if len(threads) > 1 or threading.active_count() > 1:
+        return "its load started a thread"
+    if children:
+        return "its load started a process"
     if clients_made:
         return "its load made a notification client"
-    with contextlib.suppress(OSError):
-        for fd in os.listdir("/proc/self/fd"):
-            with contextlib.suppress(OSError):
-                if os.readlink(f"/proc/self/fd/{fd}").startswith(settings.db_path):
-                    return "its load opened the home's database"
+    if new_fds:
+        return "its load left a file or connection open"
     return None
 
 
@@ -439,13 +522,15 @@ def _serve(commands: int, out: int, settings: Any, preloaded: Any, zygotes: bool
             while b"\n" in pending:
                 line, pending = pending.split(b"\n", 1)
                 verb, _, rest = line.partition(b" ")
-                task_id, _, order = rest.partition(b" ")
-                if verb == b"RUN":
-                    if not (manager and manager.route(int(task_id), order)):
-                        forker.run(int(task_id), order)
-                elif verb in (b"GO", b"DROP") and not (
-                        manager and manager.hand(int(task_id), verb == b"GO")):
-                    forker.hand(int(task_id), verb == b"GO")
+                task_id, _, arg = rest.partition(b" ")
+                if verb == b"RUN":  # arg: the request's number, and the order
+                    request, _, order = arg.partition(b" ")
+                    if not (manager and manager.route(int(task_id), int(request), order)):
+                        forker.run(int(task_id), int(request), order)
+                elif verb in (b"GO", b"DROP"):  # arg: the child's pid (0: any)
+                    go, pid = verb == b"GO", int(arg or 0)
+                    if not (manager and manager.hand(int(task_id), go, pid)):
+                        forker.hand(int(task_id), go, pid)
 
 
 def _null_stdio() -> None:

@@ -10,6 +10,7 @@ from typing import Any, Dict, List, Optional
 from aiflow_lite.errors import InvalidInput, NotFound
 from aiflow_lite.events import DEFAULT_NAMESPACE, now_ms, validate_name
 from aiflow_lite.meta import NamespaceMeta, WorkflowMeta, WorkflowSnapshotMeta, load_json
+from aiflow_lite.schema import next_id
 from aiflow_lite.sqlite import Database
 
 _WORKFLOW_COLUMNS = (
@@ -155,8 +156,9 @@ class MetadataStore:
         """Record a snapshot unless this workflow already has one with the same signature."""
         with self.db.transaction():
             self.db.execute(
-                "INSERT INTO workflow_snapshot (workflow_id, content, workflow, structure, uri, "
-                "file_name, signature, create_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "INSERT INTO workflow_snapshot (id, workflow_id, content, workflow, structure, "
+                "uri, file_name, signature, create_time) "
+                f"VALUES ({next_id('workflow_snapshot')}, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (workflow_id, signature) DO NOTHING",
                 (workflow_id, content, pickled, json.dumps(structure, default=str), uri,
                  file_name, signature, now_ms()),

@@ -75,12 +75,16 @@ class TaskContext:
 
 
 def process_start_time(pid: int) -> Optional[str]:
-    """The kernel's start time of `pid` (with the pid, it names one process, reuse or not)."""
+    """The kernel's start time of `pid` (with the pid, it names one process, reuse or not);
+    None if there is no such process, or only its corpse (a zombie has ended)."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as fh:  # bytes: no codec to import in a worker
-            return fh.read().rsplit(b")", 1)[1].split()[19].decode()
-    except (OSError, IndexError):
+            fields = fh.read().rsplit(b")", 1)[1].split()
+    except OSError:
         return None
+    if len(fields) < 20 or fields[0] in (b"Z", b"X"):
+        return None
+    return fields[19].decode()
 
 
 def receive(fd: int, settings: Settings) -> Optional[Order]:
