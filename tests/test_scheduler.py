@@ -4,6 +4,7 @@ twin of the worker (claim, status event, result event: exactly what a worker pro
 from __future__ import annotations
 
 import os
+import subprocess
 import textwrap
 from typing import Optional
 
@@ -447,3 +448,34 @@ def test_ids_of_deleted_rows_are_never_reused(h):
     with pytest.raises(apsw.ConstraintError, match="never reused"):
         h.db.execute("INSERT INTO workflow_execution (workflow_id, snapshot_id, execution_type, "
                      "status) VALUES (1, 1, 'MANUAL', 'INIT')")
+
+
+def test_a_claimed_task_whose_worker_never_started_it_is_queued_again(h):
+    """The executor committed the claim but died before GO, and the worker, finding no claim
+    yet, left unrun: after the restart the task is QUEUED again, not FAILED."""
+    from aiflow_lite.engine.executor import LocalExecutor
+    from aiflow_lite.engine.results import result_path
+
+    h.upload(QUICKSTART)
+    execution = ops.start_workflow_execution("w")
+    h.settle()
+    meta = h.task(execution, "t1")
+    assert _receive(h, _order_for(h, meta).encode().rstrip(b"\n")) is None  # not claimed yet
+    gone = _dead_pid()
+    with h.db.transaction():
+        assert h.store.claim(meta.id, gone, "x", h.now)  # the claim commits after all
+    executor = LocalExecutor(h.settings, h.store, h.log)
+    try:
+        executor.recover(60)
+    finally:
+        executor.shutdown()
+    assert h.task(execution, "t1").status == "QUEUED" and h.task(execution, "t1").pid is None
+    assert not os.path.exists(result_path(h.settings.home, meta.id, meta.try_number))
+    h.settle()
+    assert h.execution(execution).status == "RUNNING"
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid

@@ -184,6 +184,16 @@ class ExecutionStore:
              TaskStatus.QUEUED.value))
         return self.db.changes == 1
 
+    def unclaim(self, task_execution_id: int, pid: int, try_number: int) -> bool:
+        """Undo a claim whose worker never started the task: QUEUED again, to be launched
+        anew (true if it was still that worker's)."""
+        self.db.execute(
+            "UPDATE task_execution SET status = ?, pid = NULL, pid_start = NULL, "
+            "heartbeat_time = NULL WHERE id = ? AND status = ? AND pid = ? AND try_number = ?",
+            (TaskStatus.QUEUED.value, task_execution_id, TaskStatus.RUNNING.value, pid,
+             try_number))
+        return self.db.changes == 1
+
     def process_of(self, task_execution_id: int) -> Tuple[Optional[int], Optional[str]]:
         row = self.db.one("SELECT pid, pid_start FROM task_execution WHERE id = ?",
                           (task_execution_id,))

@@ -21,7 +21,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 from aiflow_lite.config import Settings
 from aiflow_lite.engine.executions import ExecutionStore
 from aiflow_lite.engine.results import discard_result, read_result, result_path, results_dir
-from aiflow_lite.engine.worker import Order, process_start_time
+from aiflow_lite.engine.worker import NEVER_STARTED, Order, process_start_time
 from aiflow_lite.events import InternalKey, now_ms, task_status_key
 from aiflow_lite.meta import TaskExecutionMeta
 from aiflow_lite.ns.event_log import EventLog
@@ -304,12 +304,27 @@ class LocalExecutor:
     def _report_gone(self, meta: TaskExecutionMeta, why: str) -> None:
         """The worker of `meta` is gone: report the result it left, else its loss."""
         result = read_result(result_path(self.settings.home, meta.id, meta.try_number))
-        if result is not None:
+        if result is not None and result[0] == TaskStatus.QUEUED and self._unclaim(meta):
+            return  # it never ran: it is launched again, not failed
+        if result is not None and result[0] != TaskStatus.QUEUED:
             self.report(meta.id, meta.try_number, result[0], result[1], sender=WORKER)
         else:
             self.report(meta.id, meta.try_number,
                         TaskStatus.STOPPED if meta.status == TaskStatus.STOPPING.value
                         else TaskStatus.FAILED, why)
+
+    def _unclaim(self, meta: TaskExecutionMeta) -> bool:
+        """QUEUED again (True), unless it is no longer simply RUNNING (a stop came)."""
+        with self.store.db.transaction():
+            if not self.store.unclaim(meta.id, meta.pid, meta.try_number):
+                return False
+            execution = self.store.get_execution(meta.workflow_execution_id)
+            self.events.append(task_status_key(meta.task_name), TaskStatus.QUEUED.value,
+                               execution.namespace, SENDER,
+                               {"workflow_execution_id": execution.id,
+                                "task_execution_id": meta.id, "message": NEVER_STARTED},
+                               internal=True)
+        return True
 
     def report(self, task_execution_id: int, try_number: int, status: TaskStatus,
                message: Optional[str], sender: str = SENDER) -> None:

@@ -30,8 +30,14 @@ def result_path(home: str, task_execution_id: int, try_number: int) -> str:
 
 def write_result(path: str, status: TaskStatus, message: Optional[str]) -> None:
     staging = f"{path}.{os.getpid()}.tmp"
-    with open(staging, "w", encoding="utf-8") as fh:
-        json.dump({"status": status.value, "message": message}, fh)
+    text = json.dumps({"status": status.value, "message": message})
+    try:
+        fh = open(staging, "w", encoding="utf-8")  # noqa: SIM115
+    except FileNotFoundError:  # its executor makes the folder; it may have been removed since
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fh = open(staging, "w", encoding="utf-8")  # noqa: SIM115
+    with fh:
+        fh.write(text)
     os.replace(staging, path)
 
 

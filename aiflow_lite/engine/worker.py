@@ -30,6 +30,9 @@ from aiflow_lite.events import now_ms
 from aiflow_lite.ns.client import TASK_CONTEXT_ENV
 from aiflow_lite.status import TaskStatus
 
+#: The message of a result that says its worker never started the task.
+NEVER_STARTED = "its worker never started it (the executor was gone before saying GO)"
+
 
 @dataclass(frozen=True)
 class Order:
@@ -105,7 +108,13 @@ def receive(fd: int, settings: Settings) -> Optional[Order]:
     order = Order.decode(lines[0])
     if len(lines) > 1:
         return order if lines[1] == b"GO" else None
-    return order if _claimed_by_me(settings, order) else None
+    if _claimed_by_me(settings, order):
+        return order
+    # Not (yet) claimed for us: should the claim still commit, this says the task never
+    # started, and the executor queues it again instead of failing it.
+    write_result(result_path(settings.home, order.task_execution_id, order.try_number),
+                 TaskStatus.QUEUED, NEVER_STARTED)
+    return None
 
 
 def _claimed_by_me(settings: Settings, order: Order) -> bool:
