@@ -7,14 +7,15 @@ Zygotes: once a snapshot has had a task, the fork server forks a zygote for it, 
 extracts the snapshot and executes its workflow file once; that snapshot's later tasks are
 forked from the zygote, with the file already loaded (a 1,000-task file took a no-op task 4 ms
 to re-execute; a file with slow imports, their time). A zygote is used only when forking it is
-safe: its load must have started no thread or process, left no file or connection open and
-made no notification client (such a file's tasks each load it themselves, as does any task
-while its snapshot's zygote is still loading; numpy's OpenBLAS starts threads at import on a
-machine with several cores, so a file importing numpy is one of them). At most
-`executor_zygotes` live (0: none); one unused for `executor_zygote_idle_seconds`, or older
-than `executor_zygote_max_age_seconds`, exits once its tasks have ended. The file's top level
-thus runs once per zygote, not once per task; each task still runs in its own process, with
-its own copy of the module's state.
+safe: its load must have started no thread or process, left no file or connection open, and
+not asked for the task's context (a notification client does). Such a file's tasks each load
+it themselves, as does any task while its snapshot's zygote is still loading (numpy's
+OpenBLAS starts threads at import on a machine with several cores, so a file importing numpy
+is one of them). At most `executor_zygotes` live (0: none); one unused for
+`executor_zygote_idle_seconds`, or older than `executor_zygote_max_age_seconds`, exits once
+its tasks have ended. The file's top level thus runs once per zygote, not once per task (and
+what it prints goes nowhere); each task still runs in its own process, with its own copy of
+the module's state.
 
 Protocol, one line each way over its stdin/stdout:
     RUN <task_execution_id> <n> <order>  →   PID <task_execution_id> <pid> <n>
@@ -427,11 +428,11 @@ def _zygote(settings: Any, order_line: bytes, commands: int, output: int) -> Non
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     try:
         from aiflow_lite.engine.worker import Order, preload
-        from aiflow_lite.ns.client import NotificationClient
+        from aiflow_lite.ns import client
 
-        clients, fds = NotificationClient.made, _open_fds()
+        reads, fds = client.context_reads, _open_fds()
         preloaded = preload(settings, Order.decode(order_line))
-        hazard = _fork_hazard(NotificationClient.made - clients, _open_fds() - fds)
+        hazard = _fork_hazard(client.context_reads - reads, _open_fds() - fds)
     except BaseException as exc:  # its own tasks will each show the error in their logs
         hazard = f"it did not load ({type(exc).__name__})"
     if hazard:
@@ -459,11 +460,12 @@ def _open_fds() -> set:
     return open_now
 
 
-def _fork_hazard(clients_made: int, new_fds: set) -> Optional[str]:
+def _fork_hazard(context_reads: int, new_fds: set) -> Optional[str]:
     """Why forking tasks from this process (which just loaded a workflow file) is unsafe, if it
     is: a thread (a lock it holds stays held in every child), a child process (it would hold
-    our pipes), a file or connection left open, or a notification client (every task would
-    share them; each used to have its own)."""
+    our pipes), a file or connection left open (every task would share it; each used to have
+    its own), or a look at the task context (a notification client or an `ops` call made at
+    load time, say: there is no task here, so what it saw is wrong for every task)."""
     import threading
     from pathlib import Path
 
@@ -478,8 +480,8 @@ def _fork_hazard(clients_made: int, new_fds: set) -> Optional[str]:
         return "its load started a thread"
     if children:
         return "its load started a process"
-    if clients_made:
-        return "its load made a notification client"
+    if context_reads:
+        return "its load asked for the task's context (a notification client, say)"
     if new_fds:
         return "its load left a file or connection open"
     return None

@@ -87,9 +87,6 @@ def parse_iso_time(text: str) -> int:
 class NotificationClient:
     """Sends and reads events of one home. Safe to share between threads."""
 
-    #: How many were made in this process (a zygote checks its workflow file made none).
-    made = 0
-
     def __init__(
         self,
         server_uri: Optional[str] = None,
@@ -98,7 +95,6 @@ class NotificationClient:
         namespace: str = DEFAULT_NAMESPACE,
         sender: Optional[str] = None,
     ) -> None:
-        NotificationClient.made += 1
         self.namespace = validate_name(namespace)
         self.sender = sender
         self.server_uri = server_uri or None
@@ -354,11 +350,18 @@ class _Listener:
 TASK_CONTEXT_ENV = "AIFLOW_TASK_CONTEXT"
 
 
+#: How many times this process asked for its task context (a zygote checks that loading its
+#: workflow file asked for none: it loads the file outside any task).
+context_reads = 0
+
+
 def task_context() -> Optional[dict]:
     """The running task's context, or None outside a task."""
     import json
     import os
 
+    global context_reads
+    context_reads += 1
     text = os.environ.get(TASK_CONTEXT_ENV)
     return json.loads(text) if text else None
 

@@ -5,7 +5,6 @@ Inside a task the local home always wins, as it does for the notification client
 from __future__ import annotations
 
 import functools
-import os
 from contextlib import contextmanager
 from typing import Any, Callable, Dict, Iterator, Optional, Tuple, TypeVar
 
@@ -69,9 +68,9 @@ def serve_locally() -> None:
 
 def remote_ops() -> Optional[Any]:
     """The `RemoteOps` of the configured server, or None to work on the local home."""
-    from aiflow_lite.ns.client import TASK_CONTEXT_ENV
+    from aiflow_lite.ns.client import task_context
 
-    if _local_only or os.environ.get(TASK_CONTEXT_ENV):
+    if _local_only or task_context() is not None:
         return None
     from aiflow_lite.config import load_client_settings
 
