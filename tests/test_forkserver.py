@@ -91,7 +91,7 @@ def test_a_task_runs_only_on_go_and_leaves_its_result(home):
         assert _alive(int(pid)) and not log.exists()  # waiting for its order
         _send(server, "GO 999\n")
         assert _read_line(server).split() == ["EXIT", "999", pid, "0"]
-        status, message = read_result(result_path(str(home), 999, 1))
+        status, message = read_result(result_path(str(home), 999, 1, int(pid)))
         assert status == TaskStatus.FAILED and "nowhere.zip" in message
         assert "result: FAILED" in log.read_text()
         wait_for(lambda: len(_children(server.pid)) == SPARES, message="a new spare")
@@ -114,10 +114,11 @@ def test_a_task_whose_log_cannot_be_opened_says_so_in_its_result(home):
     with fork_server(home) as server:
         (home / "log-dir").mkdir()
         _send(server, "RUN 3 1 " + _order(home, 3, home / "log-dir").encode().decode())
-        assert _read_line(server).split()[:2] == ["PID", "3"]
+        kind, task, pid, _ = _read_line(server).split()
+        assert (kind, task) == ("PID", "3")
         _send(server, "GO 3\n")
         assert _read_line(server).split()[3] == "1"
-        status, message = read_result(result_path(str(home), 3, 1))
+        status, message = read_result(result_path(str(home), 3, 1, int(pid)))
         assert status == TaskStatus.FAILED and "cannot be opened" in message
 
 
@@ -139,7 +140,7 @@ def test_a_late_pid_never_names_the_next_child_of_the_task(home):
             assert client.start([_order(home, 42, log)]) == {}
         finally:
             os.kill(server.pid, signal.SIGCONT)
-        pids = client.start([_order(home, 42, log)])
+        pids = {i: pid for i, (pid, _) in client.start([_order(home, 42, log)]).items()}
         assert list(pids) == [42]
         client.hand([(42, pids[42], True)])
 
@@ -159,8 +160,8 @@ def test_children_of_a_dead_server_are_watched_by_pid(home):
     os.makedirs(results_dir(str(home)), exist_ok=True)
     client = ForkServerClient(lambda: {**os.environ, "AIFLOW_HOME": str(home)})
     try:
-        pid = client.start([_order(home, 1, home / "a.log")])[1]
-        generation = client.generation
+        pid, generation = client.start([_order(home, 1, home / "a.log")])[1]
+        assert generation == client.generation
         assert client.watching(pid, generation)
         client._process.kill()
         client._process.wait()

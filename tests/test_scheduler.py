@@ -20,6 +20,7 @@ from aiflow_lite.engine.worker import Order, process_start_time
 from aiflow_lite.events import InternalKey, task_status_key
 from aiflow_lite.home import open_database
 from aiflow_lite.ns.event_log import EventLog
+from aiflow_lite.status import TaskStatus
 
 T0 = 1_800_000_000_000  # the fake clock's start (ms)
 HEADER = """
@@ -411,6 +412,9 @@ def test_a_worker_runs_on_go_and_never_on_drop(h):
 
 
 def test_a_worker_whose_executor_died_before_go_runs_only_if_claimed_for_it(h):
+    from aiflow_lite.engine.results import read_result, result_path
+    from aiflow_lite.engine.worker import NEVER_STARTED
+
     """The executor's claim committed, then it died before saying GO: the worker finds its
     claim in the database and runs (a restarted scheduler adopts it). Had the claim not
     committed, the task is still QUEUED and will be launched again: this one must not run."""
@@ -419,7 +423,9 @@ def test_a_worker_whose_executor_died_before_go_runs_only_if_claimed_for_it(h):
     h.settle()
     meta = h.task(execution, "t1")
     line = _order_for(h, meta).encode().rstrip(b"\n")
-    assert _receive(h, line) is None  # still QUEUED
+    assert _receive(h, line) is None  # still QUEUED: it says it never started the task
+    marker = result_path(h.settings.home, meta.id, meta.try_number, os.getpid())
+    assert read_result(marker) == (TaskStatus.QUEUED, NEVER_STARTED)
     with h.db.transaction():
         assert h.store.claim(meta.id, os.getpid() + 1, "x", h.now)  # another process's claim
     assert _receive(h, line) is None
@@ -452,27 +458,34 @@ def test_ids_of_deleted_rows_are_never_reused(h):
 
 def test_a_claimed_task_whose_worker_never_started_it_is_queued_again(h):
     """The executor committed the claim but died before GO, and the worker, finding no claim
-    yet, left unrun: after the restart the task is QUEUED again, not FAILED."""
+    yet, left unrun (saying so): after the restart the task is QUEUED again, not FAILED. Only
+    the claimed process is believed: the same words from another one change nothing."""
     from aiflow_lite.engine.executor import LocalExecutor
-    from aiflow_lite.engine.results import result_path
+    from aiflow_lite.engine.results import result_path, results_dir, write_result
+    from aiflow_lite.engine.worker import NEVER_STARTED
 
     h.upload(QUICKSTART)
     execution = ops.start_workflow_execution("w")
     h.settle()
-    meta = h.task(execution, "t1")
-    assert _receive(h, _order_for(h, meta).encode().rstrip(b"\n")) is None  # not claimed yet
-    gone = _dead_pid()
-    with h.db.transaction():
-        assert h.store.claim(meta.id, gone, "x", h.now)  # the claim commits after all
+    claimed = {}
+    for name in ("t1", "t2"):
+        meta = h.task(execution, name)
+        claimed[name] = _dead_pid()
+        with h.db.transaction():
+            assert h.store.claim(meta.id, claimed[name], "x", h.now)
+        writer = claimed[name] if name == "t1" else _dead_pid()  # t2: some other process
+        write_result(result_path(h.settings.home, meta.id, meta.try_number, writer),
+                     TaskStatus.QUEUED, NEVER_STARTED)
     executor = LocalExecutor(h.settings, h.store, h.log)
     try:
         executor.recover(60)
     finally:
         executor.shutdown()
     assert h.task(execution, "t1").status == "QUEUED" and h.task(execution, "t1").pid is None
-    assert not os.path.exists(result_path(h.settings.home, meta.id, meta.try_number))
+    assert not os.listdir(results_dir(h.settings.home))  # nothing is left to read
     h.settle()
-    assert h.execution(execution).status == "RUNNING"
+    assert h.task(execution, "t2").status == "FAILED"
+    assert "gone" in h.task(execution, "t2").stop_reason
 
 
 def _dead_pid() -> int:

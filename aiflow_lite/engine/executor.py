@@ -20,7 +20,13 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from aiflow_lite.config import Settings
 from aiflow_lite.engine.executions import ExecutionStore
-from aiflow_lite.engine.results import discard_result, read_result, result_path, results_dir
+from aiflow_lite.engine.results import (
+    discard_result,
+    discard_results,
+    read_result,
+    result_path,
+    results_dir,
+)
 from aiflow_lite.engine.worker import NEVER_STARTED, Order, process_start_time
 from aiflow_lite.events import InternalKey, now_ms, task_status_key
 from aiflow_lite.meta import TaskExecutionMeta
@@ -153,14 +159,14 @@ class LocalExecutor:
     def _start(self, orders: List[Order]) -> List[Tuple[Order, _Worker]]:
         """A process per order, each waiting for it; those that could not start are reported."""
         started = []
-        pids: Dict[int, int] = {}
+        pids: Dict[int, Tuple[int, int]] = {}
         if self.worker_start == "forkserver" and orders:
             pids = self._forks.start(orders)
         for order in orders:
-            pid = pids.get(order.task_execution_id)
-            if pid is not None:
-                worker = _Worker(order.task_execution_id, order.try_number, pid, None,
-                                 forked=True, generation=self._forks.generation)
+            answer = pids.get(order.task_execution_id)
+            if answer is not None:
+                worker = _Worker(order.task_execution_id, order.try_number, answer[0], None,
+                                 forked=True, generation=answer[1])
             else:
                 try:
                     with open(order.log_path, "ab") as log_file:
@@ -246,7 +252,7 @@ class LocalExecutor:
             if meta.id in self._strays:  # dead on two checks in a row: not a claim in flight
                 self._strays.discard(meta.id)
                 self._report_gone(meta, "its worker is gone")
-                discard_result(result_path(self.settings.home, meta.id, meta.try_number))
+                discard_results(self.settings.home, meta.id, meta.try_number)
             else:
                 self._strays.add(meta.id)
 
@@ -270,8 +276,8 @@ class LocalExecutor:
                 for worker, code in ended:
                     self._report_exit(worker, code)
             for worker, _ in ended:  # reported (committed): the files have done their job
-                discard_result(result_path(self.settings.home, worker.task_execution_id,
-                                           worker.try_number))
+                discard_results(self.settings.home, worker.task_execution_id,
+                                worker.try_number)
                 self._namespaces.pop(worker.task_execution_id, None)
         return len(ended)
 
@@ -303,7 +309,8 @@ class LocalExecutor:
 
     def _report_gone(self, meta: TaskExecutionMeta, why: str) -> None:
         """The worker of `meta` is gone: report the result it left, else its loss."""
-        result = read_result(result_path(self.settings.home, meta.id, meta.try_number))
+        result = None if meta.pid is None else read_result(
+            result_path(self.settings.home, meta.id, meta.try_number, meta.pid))
         if result is not None and result[0] == TaskStatus.QUEUED and self._unclaim(meta):
             return  # it never ran: it is launched again, not failed
         if result is not None and result[0] != TaskStatus.QUEUED:
@@ -368,18 +375,18 @@ class LocalExecutor:
                     self.stop(meta.id)
                 continue
             self._report_gone(meta, "its worker was gone when the scheduler restarted")
-            discard_result(result_path(self.settings.home, meta.id, meta.try_number))
+            discard_results(self.settings.home, meta.id, meta.try_number)
         self._sweep_results()
 
     def _sweep_results(self) -> None:
         """Remove result files nobody will read: those of tries no longer in flight (reported
         before a crash kept their file), and staging files of dead workers."""
-        in_flight = {f"{m.id}.{m.try_number}" for m in self.store.task_executions_in(
+        in_flight = {f"{m.id}.{m.try_number}.{m.pid}" for m in self.store.task_executions_in(
             (TaskStatus.RUNNING.value, TaskStatus.STOPPING.value))}
         folder = results_dir(self.settings.home)
         for name in os.listdir(folder):
-            if name.endswith(".tmp"):  # <id>.<try>.<pid>.tmp
-                pid = name.split(".")[-2]
+            if name.endswith(".tmp"):  # <id>.<try>.<pid>.tmp, being written by <pid>?
+                pid = name.split(".")[2]
                 if pid.isdigit() and process_start_time(int(pid)) is not None:
                     continue
             elif name in in_flight:
@@ -421,7 +428,8 @@ class ForkServerClient:
         self._eof = False  # its output ended: it exited (or is about to)
         self._requests = 0  # numbers each RUN: a late answer is never taken for a new one's
         self._expecting: Dict[int, int] = {}  # task execution id → request awaiting its PID
-        self._pids: Dict[int, Optional[int]] = {}  # task execution id → pid (None: NOPID)
+        # task execution id → (pid, generation) from a PID answer (None: NOPID)
+        self._pids: Dict[int, Optional[Tuple[int, int]]] = {}
         self._tracked: set = set()  # pids we handed out and whose exit we still want
         self._exits: Dict[int, int] = {}  # pid → exit code, from EXIT lines
         self._lost: set = set()  # pids from LOST lines
@@ -447,10 +455,11 @@ class ForkServerClient:
     def prestart(self) -> None:
         self._ensure()
 
-    def start(self, orders: List[Order]) -> Dict[int, int]:
-        """A forked child per order, each waiting for its GO: their pids by task execution id
-        (those missing could not be had, and none of them will ever run)."""
-        pids: Dict[int, int] = {}
+    def start(self, orders: List[Order]) -> Dict[int, Tuple[int, int]]:
+        """A forked child per order, each waiting for its GO: (pid, generation of the server
+        that forked it) by task execution id (those missing could not be had, and none of
+        them will ever run)."""
+        pids: Dict[int, Tuple[int, int]] = {}
         for at in range(0, len(orders), self.BATCH):
             batch = orders[at:at + self.BATCH]
             if not self._ensure():
@@ -476,10 +485,9 @@ class ForkServerClient:
             late = [i for i in ids if self._expecting.pop(i, None) is not None]
             self.hand([(i, 0, False) for i in late])  # the child, if ever forked, exits
             for i in ids:
-                pid = self._pids.pop(i, None)
-                if pid:
-                    pids[i] = pid
-                    self._tracked.add(pid)
+                answer = self._pids.pop(i, None)
+                if answer:
+                    pids[i] = answer
         return pids
 
     def hand(self, decisions: List[Tuple[int, int, bool]]) -> None:
@@ -556,7 +564,9 @@ class ForkServerClient:
         if kind in ("PID", "NOPID") and len(numbers) >= 2 and \
                 self._expecting.get(numbers[0]) == numbers[-1]:  # the answer to this request
             del self._expecting[numbers[0]]
-            self._pids[numbers[0]] = numbers[1] if kind == "PID" else None
+            self._pids[numbers[0]] = (numbers[1], self.generation) if kind == "PID" else None
+            if kind == "PID":  # its EXIT may come before the rest of its batch is answered
+                self._tracked.add(numbers[1])
         elif kind == "EXIT" and len(numbers) == 3 and numbers[1] in self._tracked:
             self._exits[numbers[1]] = numbers[2]
         elif kind == "LOST" and len(numbers) == 2 and numbers[1] in self._tracked:
@@ -564,7 +574,8 @@ class ForkServerClient:
 
     def close(self) -> None:
         if self._process is not None:
-            self._process.stdin.close()  # it exits; its children run on
+            with contextlib.suppress(OSError):  # unsent words to a dead server: no matter
+                self._process.stdin.close()  # it exits; its children run on
             try:
                 self._process.wait(timeout=5)
             except subprocess.TimeoutExpired:

@@ -103,9 +103,9 @@ def _no_log(order: object, settings: object, exc: OSError) -> None:
     from aiflow_lite.engine.results import result_path, write_result
     from aiflow_lite.status import TaskStatus
 
-    write_result(result_path(settings.home, order.task_execution_id, order.try_number),
-                 TaskStatus.FAILED, f"its log {order.log_path} cannot be opened: "
-                 f"{exc.strerror or exc}")
+    path = result_path(settings.home, order.task_execution_id, order.try_number, os.getpid())
+    write_result(path, TaskStatus.FAILED,
+                 f"its log {order.log_path} cannot be opened: {exc.strerror or exc}")
 
 
 def _detach() -> None:
@@ -235,10 +235,12 @@ class _Zygote:
         self.ready = False
         self.retiring = False  # takes no new task; exits once its tasks have ended
         self.buffer = b""
-        self.owned: Dict[int, Optional[int]] = {}  # task id → pid (None: PID not yet seen)
+        # task id → (request, pid; None until its PID is seen): its live children
+        self.owned: Dict[int, Tuple[int, Optional[int]]] = {}
         self.orders: Dict[int, Tuple[int, bytes]] = {}  # task id → (request, order), until
         # its PID is seen
         self.started = self.idle_since = time.monotonic()
+        self.ended = False
 
 
 #: A zygote that has not loaded its file by then is killed (and its snapshot forks plainly).
@@ -283,7 +285,7 @@ class _Zygotes:
         except OSError:  # it died: the end of its output will clean up
             self._retire(zygote)
             return False
-        zygote.owned[task_execution_id] = None
+        zygote.owned[task_execution_id] = (request, None)
         zygote.orders[task_execution_id] = (request, order)
         self.owner[task_execution_id] = zygote
         return True
@@ -292,6 +294,11 @@ class _Zygotes:
         zygote = self.owner.get(task_execution_id)
         if zygote is None:
             return False
+        if not go and zygote.owned.get(task_execution_id, (0, 0))[1] is None:
+            # Dropped before its PID came (the executor gave up on it): never replay it.
+            zygote.orders.pop(task_execution_id, None)
+            zygote.owned.pop(task_execution_id, None)
+            del self.owner[task_execution_id]
         with contextlib.suppress(OSError, TypeError):  # it died: its children are LOST
             os.write(zygote.commands, b"%s %d %d\n" % (b"GO" if go else b"DROP",
                                                         task_execution_id, pid))
@@ -321,6 +328,7 @@ class _Zygotes:
             _zygote(self.settings, order, commands_r, output_w)
         os.close(commands_r)
         os.close(output_w)
+        os.set_blocking(output_r, False)  # read what it said, even after it was reaped
         self.by_snapshot[snapshot_id] = _Zygote(snapshot_id, pid, commands_w, output_r)
 
     def _retire_one(self) -> bool:
@@ -349,9 +357,10 @@ class _Zygotes:
         for zygote in list(self.by_snapshot.values()):
             if not zygote.ready:
                 if now - zygote.started > ZYGOTE_LOAD_TIMEOUT_S:
-                    with contextlib.suppress(OSError):
-                        os.kill(zygote.pid, signal.SIGKILL)  # its output ends: see _ended
+                    with contextlib.suppress(OSError):  # not reaped yet: still ours to kill
+                        os.kill(zygote.pid, signal.SIGKILL)  # reaped soon: see reaped()
                     self.plain.add(zygote.snapshot_id)
+                    self._retire(zygote)
                 else:
                     due.append(zygote.started + ZYGOTE_LOAD_TIMEOUT_S - now)
                 continue
@@ -367,43 +376,73 @@ class _Zygotes:
     def outputs(self) -> Dict[int, _Zygote]:
         return {z.output: z for z in [*self.by_snapshot.values(), *self.retiring]}
 
+    def reaped(self, pid: int) -> None:
+        """A zygote exited: take in its last words, then clean up after it (its output may
+        never end: a process its file started may hold the pipe)."""
+        for zygote in [*self.by_snapshot.values(), *self.retiring]:
+            if zygote.pid == pid:
+                self.read(zygote)
+                self._ended(zygote)
+
     def read(self, zygote: _Zygote) -> None:
         """Relay what a zygote said; clean up after it at its end."""
-        chunk = os.read(zygote.output, 65536)
-        if not chunk:
+        at_end = False
+        while not zygote.ended and not at_end:
+            try:
+                chunk = os.read(zygote.output, 65536)
+            except BlockingIOError:
+                break
+            at_end = not chunk
+            zygote.buffer += chunk
+        self._heard(zygote)
+        if at_end:
             self._ended(zygote)
-            return
-        zygote.buffer += chunk
+
+    def _heard(self, zygote: _Zygote) -> None:
         while b"\n" in zygote.buffer:
             line, zygote.buffer = zygote.buffer.split(b"\n", 1)
             parts = line.decode().split(" ", 1)
             if parts[0] == "READY":
                 zygote.ready = True
                 zygote.idle_since = time.monotonic()
-            elif parts[0] == "UNSAFE":
+            elif parts[0] == "UNSAFE":  # it exits: it takes no room meanwhile
                 self.plain.add(zygote.snapshot_id)
+                self._retire(zygote)
             elif parts[0] in ("PID", "NOPID"):
-                task_execution_id = int(parts[1].split()[0])
-                if parts[0] == "PID":
-                    zygote.owned[task_execution_id] = int(parts[1].split()[1])
-                else:
-                    zygote.owned.pop(task_execution_id, None)
-                    self.owner.pop(task_execution_id, None)
-                zygote.orders.pop(task_execution_id, None)
+                numbers = [int(x) for x in parts[1].split()]
+                task_execution_id, request = numbers[0], numbers[-1]
+                if zygote.owned.get(task_execution_id, (None,))[0] == request:
+                    zygote.orders.pop(task_execution_id, None)
+                    if parts[0] == "PID":
+                        zygote.owned[task_execution_id] = (request, numbers[1])
+                    else:
+                        del zygote.owned[task_execution_id]
+                        self.owner.pop(task_execution_id, None)
+                        self._retire_if_done(zygote)
+                # (otherwise it answers a RUN dropped before this came: that child exits)
                 self.forker.say(line.decode())
             elif parts[0] == "EXIT":
-                task_execution_id = int(parts[1].split()[0])
-                zygote.owned.pop(task_execution_id, None)
-                self.owner.pop(task_execution_id, None)
-                if not zygote.owned:
-                    zygote.idle_since = time.monotonic()
-                    if zygote.retiring:
-                        self._retire(zygote)  # its last task ended: now it may go
+                task_execution_id, pid = (int(x) for x in parts[1].split()[:2])
+                if zygote.owned.get(task_execution_id, (0, 0))[1] == pid:  # not a newer one
+                    del zygote.owned[task_execution_id]
+                    if self.owner.get(task_execution_id) is zygote:
+                        del self.owner[task_execution_id]
+                    self._retire_if_done(zygote)
                 self.forker.say(line.decode())
 
+    def _retire_if_done(self, zygote: _Zygote) -> None:
+        if not zygote.owned:
+            zygote.idle_since = time.monotonic()
+            if zygote.retiring:
+                self._retire(zygote)  # its last task ended: now it may go
+
     def _ended(self, zygote: _Zygote) -> None:
-        """Its output ended: it exited (retired, unsafe, or died). Its running children are
-        LOST to us (the executor watches them by pid); RUNs it never answered go plain."""
+        """Its output ended, or it was reaped: it exited (retired, unsafe, or died). Its
+        running children are LOST to us (the executor watches them by pid); RUNs it never
+        answered go plain."""
+        if zygote.ended:
+            return
+        zygote.ended = True
         os.close(zygote.output)
         if zygote.commands is not None:
             os.close(zygote.commands)
@@ -413,8 +452,9 @@ class _Zygotes:
         elif self.by_snapshot.get(zygote.snapshot_id) is zygote:
             del self.by_snapshot[zygote.snapshot_id]
             self.plain.add(zygote.snapshot_id)  # one that died may die again: go plain
-        for task_execution_id, pid in zygote.owned.items():
-            self.owner.pop(task_execution_id, None)
+        for task_execution_id, (_, pid) in zygote.owned.items():
+            if self.owner.get(task_execution_id) is zygote:
+                del self.owner[task_execution_id]
             if pid is not None:
                 self.forker.say(f"LOST {task_execution_id} {pid}")
             else:
@@ -502,7 +542,8 @@ def _serve(commands: int, out: int, settings: Any, preloaded: Any, zygotes: bool
     manager = _Zygotes(settings, forker) if zygotes else None
 
     def on_exit(pid: int, code: int) -> None:
-        forker.reaped(pid, code)  # a zygote's own exit is seen as the end of its output
+        if not forker.reaped(pid, code) and manager is not None:
+            manager.reaped(pid)
 
     pending = b""
     while True:

@@ -23,13 +23,14 @@ def results_dir(home: str) -> str:
     return os.path.join(home, "results")
 
 
-def result_path(home: str, task_execution_id: int, try_number: int) -> str:
-    """One file per try: a retry's worker never meets the previous try's result."""
-    return os.path.join(results_dir(home), f"{task_execution_id}.{try_number}")
+def result_path(home: str, task_execution_id: int, try_number: int, pid: int) -> str:
+    """One file per try and process: a retry's worker never meets the previous try's result,
+    nor the claimed worker another's."""
+    return os.path.join(results_dir(home), f"{task_execution_id}.{try_number}.{pid}")
 
 
 def write_result(path: str, status: TaskStatus, message: Optional[str]) -> None:
-    staging = f"{path}.{os.getpid()}.tmp"
+    staging = f"{path}.tmp"
     text = json.dumps({"status": status.value, "message": message})
     try:
         fh = open(staging, "w", encoding="utf-8")  # noqa: SIM115
@@ -54,3 +55,11 @@ def read_result(path: str) -> Optional[Result]:
 def discard_result(path: str) -> None:
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
+
+
+def discard_results(home: str, task_execution_id: int, try_number: int) -> None:
+    """Every file of the try (the claimed worker's, and any other process's)."""
+    import glob
+
+    for path in glob.glob(os.path.join(results_dir(home), f"{task_execution_id}.{try_number}.*")):
+        discard_result(path)

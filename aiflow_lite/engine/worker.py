@@ -108,12 +108,15 @@ def receive(fd: int, settings: Settings) -> Optional[Order]:
     order = Order.decode(lines[0])
     if len(lines) > 1:
         return order if lines[1] == b"GO" else None
-    if _claimed_by_me(settings, order):
-        return order
+    try:
+        if _claimed_by_me(settings, order):
+            return order
+    except Exception:
+        pass
     # Not (yet) claimed for us: should the claim still commit, this says the task never
     # started, and the executor queues it again instead of failing it.
-    write_result(result_path(settings.home, order.task_execution_id, order.try_number),
-                 TaskStatus.QUEUED, NEVER_STARTED)
+    write_result(result_path(settings.home, order.task_execution_id, order.try_number,
+                             os.getpid()), TaskStatus.QUEUED, NEVER_STARTED)
     return None
 
 
@@ -131,10 +134,15 @@ def _claimed_by_me(settings: Settings, order: Order) -> bool:
 
 
 def working_dir_for(settings: Settings, snapshot_id: int, snapshot_uri: str) -> str:
-    """The snapshot's files, extracted once (atomically: a temp dir renamed into place)."""
+    """The snapshot's files, extracted once (atomically: a temp dir renamed into place). The
+    directory is named by the snapshot and its content (the blob's uri names its content): a
+    snapshot id that a home at schema version 2 gave again never finds another's files."""
+    import hashlib
+
     from aiflow_lite.blob import extract_snapshot, load_blob_manager
 
-    target = os.path.join(settings.home, "working_dir", str(snapshot_id))
+    content = hashlib.sha256(snapshot_uri.encode()).hexdigest()[:12]
+    target = os.path.join(settings.home, "working_dir", f"{snapshot_id}-{content}")
     if os.path.isdir(target):
         return target
     staging = f"{target}.{os.getpid()}.tmp"
@@ -177,8 +185,8 @@ def run(order: Order, settings: Optional[Settings] = None, preloaded: Any = None
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         heartbeat.stop()
-        write_result(result_path(settings.home, order.task_execution_id, order.try_number),
-                     status, message)
+        write_result(result_path(settings.home, order.task_execution_id, order.try_number,
+                                 pid), status, message)
         print(f"[aiflow] result: {status.value}" + (f" ({message})" if message else ""),
               flush=True)
     return 0
