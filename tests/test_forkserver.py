@@ -171,3 +171,34 @@ def test_children_of_a_dead_server_are_watched_by_pid(home):
         client.hand([(1, pid, False)])
     finally:
         client.close()
+
+
+FAKE_SERVER = """
+import sys
+for line in sys.stdin:
+    _, task, request, _ = line.split(" ", 3)
+    pid = 40000 + int(task)
+    # the first child ends before the second is even answered
+    sys.stdout.write(f"PID {task} {pid} {request}\\n" + (f"EXIT {task} {pid} 0\\n"
+                     if task == "1" else ""))
+    sys.stdout.flush()
+"""
+
+
+def test_an_exit_heard_before_the_batch_is_answered_is_kept(home):
+    import subprocess
+    import sys
+
+    from aiflow_lite.engine.executor import ForkServerClient
+
+    fake = subprocess.Popen([sys.executable, "-c", FAKE_SERVER], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE)
+    client = ForkServerClient(lambda: dict(os.environ), fake)
+    try:
+        pids = client.start([_order(home, 1, home / "a.log"), _order(home, 2, home / "b.log")])
+        assert {i: pid for i, (pid, _) in pids.items()} == {1: 40001, 2: 40002}
+        client.pump()
+        assert client.exit_code(40001) == 0
+        assert client.exit_code(40002) is None
+    finally:
+        client.close()
