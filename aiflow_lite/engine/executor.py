@@ -275,9 +275,10 @@ class LocalExecutor:
             with self.store.db.transaction():
                 for worker, code in ended:
                     self._report_exit(worker, code)
-            for worker, _ in ended:  # reported (committed): the files have done their job
-                discard_results(self.settings.home, worker.task_execution_id,
-                                worker.try_number)
+            for worker, _ in ended:  # reported (committed): the file has done its job (those
+                # of other processes of the try, rare, go at the next start: see recover)
+                discard_result(result_path(self.settings.home, worker.task_execution_id,
+                                           worker.try_number, worker.pid))
                 self._namespaces.pop(worker.task_execution_id, None)
         return len(ended)
 
