@@ -202,3 +202,93 @@ def test_an_exit_heard_before_the_batch_is_answered_is_kept(home):
         assert client.exit_code(40002) is None
     finally:
         client.close()
+
+
+# -- the fork server's bookkeeping of its zygotes, driven with real pipes and a fake forker --
+
+class _FakeForker:
+    def __init__(self) -> None:
+        self.said, self.ran, self.spares, self.waiting = [], [], [], {}
+
+    def say(self, line: str) -> None:
+        self.said.append(line)
+
+    def run(self, task_execution_id: int, request: int, order: bytes) -> None:
+        self.ran.append((task_execution_id, request))
+
+    def inherited(self) -> list:
+        return []
+
+
+@contextlib.contextmanager
+def _zygotes():
+    """A `_Zygotes` with one ready zygote for snapshot 1: (manager, zygote, its commands'
+    reading end, the writing end of its output)."""
+    from types import SimpleNamespace
+
+    from aiflow_lite.engine.forkserver import _Zygote, _Zygotes
+
+    manager = _Zygotes(SimpleNamespace(values={}), _FakeForker())
+    commands_r, commands_w = os.pipe()
+    output_r, output_w = os.pipe()
+    os.set_blocking(output_r, False)
+    zygote = manager.by_snapshot[1] = _Zygote(1, 2**22 + 1, commands_w, output_r)
+    zygote.ready = True
+    try:
+        yield manager, zygote, commands_r, output_w
+    finally:
+        ours = [commands_r, output_w, *([] if zygote.ended else [zygote.output]),
+                *([] if zygote.commands is None else [zygote.commands])]
+        for fd in ours:
+            os.close(fd)
+
+
+def _says(manager, zygote, output_w, text: str) -> None:
+    os.write(output_w, text.encode())
+    manager.read(zygote)
+
+
+ORDER = b'{"snapshot_id": 1}'
+
+
+def test_a_word_for_another_child_of_the_task_is_not_the_zygotes():
+    with _zygotes() as (manager, zygote, _, output_w):
+        assert manager.route(5, 1, ORDER)
+        _says(manager, zygote, output_w, "PID 5 100 1\n")
+        assert not manager.hand(5, True, 999)  # a plain child of the task: not the zygote's
+        assert manager.hand(5, True, 100)
+
+
+def test_a_retiring_zygote_whose_last_task_was_dropped_before_its_pid_exits():
+    with _zygotes() as (manager, zygote, _, output_w):
+        assert manager.route(7, 1, ORDER)
+        manager._retire(zygote)  # too old: it takes no new task, and goes once idle
+        assert zygote.commands is not None
+        assert manager.hand(7, False, 0)  # the executor gave up on request 1
+        assert zygote.commands is None and not zygote.owned
+        _says(manager, zygote, output_w, "PID 7 200 1\nEXIT 7 200 0\n")  # a late answer
+        assert not zygote.owned and 7 not in manager.owner
+        assert manager.forker.ran == []  # and nothing is replayed
+
+
+def test_the_exit_of_an_older_child_keeps_the_newer_one():
+    with _zygotes() as (manager, zygote, _, output_w):
+        assert manager.route(3, 1, ORDER)
+        _says(manager, zygote, output_w, "PID 3 300 1\n")
+        manager.hand(3, False, 300)
+        assert manager.route(3, 2, ORDER)  # launched again
+        _says(manager, zygote, output_w, "PID 3 301 2\nEXIT 3 300 0\n")
+        assert zygote.owned[3] == (2, 301) and manager.owner[3] is zygote
+
+
+def test_a_reaped_zygote_is_cleaned_up_even_if_its_output_never_ends():
+    """A process its file started may hold its output open: its exit is what counts. Its
+    running children are reported LOST, and a RUN it never answered is run plainly."""
+    with _zygotes() as (manager, zygote, _, output_w):
+        assert manager.route(1, 1, ORDER) and manager.route(2, 2, ORDER)
+        os.write(output_w, b"PID 1 400 1\n")  # its last words, not yet read
+        manager.reaped(zygote.pid)
+        assert "PID 1 400 1" in manager.forker.said and "LOST 1 400" in manager.forker.said
+        assert manager.forker.ran == [(2, 2)]
+        assert zygote.ended and 1 not in manager.by_snapshot and not manager.owner
+        assert 1 in manager.plain  # it died: its snapshot forks plainly from now on

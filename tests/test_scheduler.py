@@ -412,12 +412,12 @@ def test_a_worker_runs_on_go_and_never_on_drop(h):
 
 
 def test_a_worker_whose_executor_died_before_go_runs_only_if_claimed_for_it(h):
-    from aiflow_lite.engine.results import read_result, result_path
-    from aiflow_lite.engine.worker import NEVER_STARTED
-
     """The executor's claim committed, then it died before saying GO: the worker finds its
     claim in the database and runs (a restarted scheduler adopts it). Had the claim not
     committed, the task is still QUEUED and will be launched again: this one must not run."""
+    from aiflow_lite.engine.results import read_result, result_path
+    from aiflow_lite.engine.worker import NEVER_STARTED
+
     h.upload(QUICKSTART)
     execution = ops.start_workflow_execution("w")
     h.settle()

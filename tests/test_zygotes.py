@@ -66,6 +66,7 @@ def test_later_tasks_fork_from_a_zygote_that_loaded_the_file_once(tmp_path):
     assert zygote_children, "no task was forked from a zygote"
     assert not set(zygote_children) & loads  # they did not execute the file again
     assert len(loads) < len(runs)
+    assert not os.listdir(tmp_path / "home" / "results")  # every result was read and removed
 
 
 UNSAFE_TO_FORK = {  # what a file's top level may do that makes forking its tasks unsafe

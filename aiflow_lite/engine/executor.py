@@ -1,5 +1,6 @@
-"""The local executor: starts a worker process per task execution, stops them, and reports the
-ones that die without reporting. The parent owns the truth about its children (STYLE §7).
+"""The local executor: starts a worker process per task execution, stops them, and reports
+their results (left in files, see `results`), or their loss. The parent owns the truth about
+its children (STYLE §7).
 
 Workers run in their own process group (STOP reaches every child: SIGTERM, then SIGKILL after
 a grace period) and outlive a scheduler crash; a restarted executor adopts the ones still
@@ -35,6 +36,7 @@ from aiflow_lite.status import TaskStatus
 
 STOP_GRACE_S = 5.0
 STRAY_CHECK_S = 2.0
+SWEEP_S = 60.0  # how often result files nobody will read are removed
 SENDER = "executor"
 WORKER = "worker"  # the sender of a result the worker itself left
 EXIT_UNKNOWN = 1 << 16  # a worker not our child is gone: how it ended is unknown
@@ -64,6 +66,7 @@ class LocalExecutor:
         self.workers: Dict[int, _Worker] = {}
         self._forks = ForkServerClient(self._env, fork_server)
         self._next_stray_check = 0.0
+        self._next_sweep = time.monotonic() + SWEEP_S
         self._strays: set = set()
         self.heartbeat_timeout_s = float(settings.values.get("task_heartbeat_timeout", 60))
         self._snapshots: Dict[int, Tuple[str, str]] = {}  # snapshot id → (uri, file name)
@@ -79,11 +82,11 @@ class LocalExecutor:
         wait QUEUED. A RESTART queues the new execution while the old one stops: it waits for
         that. Returns the ids started.
 
-        Three steps, so that nothing runs twice: start the processes (each waits for its
-        order), claim every execution for its pid in one transaction (QUEUED → RUNNING, only
-        if still QUEUED), and only then hand each claimed worker its order; the others are
-        dropped unrun. A crash before the commit leaves the executions QUEUED and their
-        processes exit when their pipe closes."""
+        Three steps, so that nothing runs twice: start the processes (each gets its order and
+        waits for the word), claim every execution for its pid in one transaction (QUEUED →
+        RUNNING, only if still QUEUED), and only then say GO to each claimed worker; the
+        others are dropped unrun. A crash before the commit leaves the executions QUEUED; a
+        worker whose pipe closes before the word asks the database (`worker.receive`)."""
         if len(self.workers) >= self.parallelism:
             return []
         stopping = {(m.workflow_execution_id, m.task_name)
@@ -245,6 +248,9 @@ class LocalExecutor:
             return
         self._next_stray_check = now + STRAY_CHECK_S
         self._check_heartbeats()
+        if now >= self._next_sweep:  # the rare files of processes not ours to reap
+            self._next_sweep = now + SWEEP_S
+            self._sweep_results()
         for meta in self.store.task_executions_in((TaskStatus.RUNNING.value,
                                                    TaskStatus.STOPPING.value)):
             if meta.id in self.workers or self._adopt(meta.id) is not None:
@@ -381,7 +387,9 @@ class LocalExecutor:
 
     def _sweep_results(self) -> None:
         """Remove result files nobody will read: those of tries no longer in flight (reported
-        before a crash kept their file), and staging files of dead workers."""
+        before a crash kept their file), of processes a try was not claimed for (a child
+        dropped late, say), and staging files of dead workers. (Between launches, every
+        started process is either claimed or dropped: no file of a launch is lost.)"""
         in_flight = {f"{m.id}.{m.try_number}.{m.pid}" for m in self.store.task_executions_in(
             (TaskStatus.RUNNING.value, TaskStatus.STOPPING.value))}
         folder = results_dir(self.settings.home)

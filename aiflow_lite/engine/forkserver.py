@@ -291,17 +291,21 @@ class _Zygotes:
         return True
 
     def hand(self, task_execution_id: int, go: bool, pid: int) -> bool:
+        """Pass a word on to the zygote whose child it names (pid 0: a DROP for whichever
+        child of the task a timed-out request made). False if no zygote's child is named."""
         zygote = self.owner.get(task_execution_id)
-        if zygote is None:
+        entry = zygote.owned.get(task_execution_id) if zygote is not None else None
+        if entry is None or pid not in (0, entry[1]):
             return False
-        if not go and zygote.owned.get(task_execution_id, (0, 0))[1] is None:
-            # Dropped before its PID came (the executor gave up on it): never replay it.
-            zygote.orders.pop(task_execution_id, None)
-            zygote.owned.pop(task_execution_id, None)
-            del self.owner[task_execution_id]
         with contextlib.suppress(OSError, TypeError):  # it died: its children are LOST
             os.write(zygote.commands, b"%s %d %d\n" % (b"GO" if go else b"DROP",
                                                         task_execution_id, pid))
+        if not go and entry[1] is None:
+            # Dropped before its PID came (the executor gave up on it): never replay it.
+            zygote.orders.pop(task_execution_id, None)
+            del zygote.owned[task_execution_id]
+            del self.owner[task_execution_id]
+            self._retire_if_done(zygote)
         return True
 
     def _start(self, snapshot_id: int, order: bytes) -> None:
@@ -417,7 +421,8 @@ class _Zygotes:
                         zygote.owned[task_execution_id] = (request, numbers[1])
                     else:
                         del zygote.owned[task_execution_id]
-                        self.owner.pop(task_execution_id, None)
+                        if self.owner.get(task_execution_id) is zygote:
+                            del self.owner[task_execution_id]
                         self._retire_if_done(zygote)
                 # (otherwise it answers a RUN dropped before this came: that child exits)
                 self.forker.say(line.decode())
@@ -570,9 +575,10 @@ def _serve(commands: int, out: int, settings: Any, preloaded: Any, zygotes: bool
                     request, _, order = arg.partition(b" ")
                     if not (manager and manager.route(int(task_id), int(request), order)):
                         forker.run(int(task_id), int(request), order)
-                elif verb in (b"GO", b"DROP"):  # arg: the child's pid (0: any)
+                elif verb in (b"GO", b"DROP"):  # arg: the child's pid (0: any of its children)
                     go, pid = verb == b"GO", int(arg or 0)
-                    if not (manager and manager.hand(int(task_id), go, pid)):
+                    taken = manager is not None and manager.hand(int(task_id), go, pid)
+                    if not taken or pid == 0:
                         forker.hand(int(task_id), go, pid)
 
 
