@@ -111,7 +111,7 @@ def receive(fd: int, settings: Settings) -> Optional[Order]:
     try:
         if _claimed_by_me(settings, order):
             return order
-    except Exception:
+    except Exception:  # no answer (the database is unreadable): not running is the safe side
         pass
     # Not (yet) claimed for us: should the claim still commit, this says the task never
     # started, and the executor queues it again instead of failing it.
