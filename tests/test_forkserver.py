@@ -125,7 +125,7 @@ def test_a_task_whose_log_cannot_be_opened_says_so_in_its_result(home):
 def test_a_late_pid_never_names_the_next_child_of_the_task(home):
     """The server answered too late: the order went elsewhere and its child must never run,
     and the task's next launch gets a new child, which alone gets the word."""
-    from aiflow_lite.engine.executor import ForkServerClient
+    from aiflow_lite.engine.forkserver_client import ForkServerClient
 
     os.makedirs(results_dir(str(home)), exist_ok=True)
     client = ForkServerClient(lambda: {**os.environ, "AIFLOW_HOME": str(home)})
@@ -155,7 +155,7 @@ def test_a_late_pid_never_names_the_next_child_of_the_task(home):
 
 
 def test_children_of_a_dead_server_are_watched_by_pid(home):
-    from aiflow_lite.engine.executor import ForkServerClient
+    from aiflow_lite.engine.forkserver_client import ForkServerClient
 
     os.makedirs(results_dir(str(home)), exist_ok=True)
     client = ForkServerClient(lambda: {**os.environ, "AIFLOW_HOME": str(home)})
@@ -189,7 +189,7 @@ def test_an_exit_heard_before_the_batch_is_answered_is_kept(home):
     import subprocess
     import sys
 
-    from aiflow_lite.engine.executor import ForkServerClient
+    from aiflow_lite.engine.forkserver_client import ForkServerClient
 
     fake = subprocess.Popen([sys.executable, "-c", FAKE_SERVER], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE)
@@ -222,17 +222,17 @@ class _FakeForker:
 
 @contextlib.contextmanager
 def _zygotes():
-    """A `_Zygotes` with one ready zygote for snapshot 1: (manager, zygote, its commands'
+    """A `Zygotes` with one ready zygote for snapshot 1: (manager, zygote, its commands'
     reading end, the writing end of its output)."""
     from types import SimpleNamespace
 
-    from aiflow_lite.engine.forkserver import _Zygote, _Zygotes
+    from aiflow_lite.engine.zygotes import Zygote, Zygotes
 
-    manager = _Zygotes(SimpleNamespace(values={}), _FakeForker())
+    manager = Zygotes(SimpleNamespace(values={}), _FakeForker())
     commands_r, commands_w = os.pipe()
     output_r, output_w = os.pipe()
     os.set_blocking(output_r, False)
-    zygote = manager.by_snapshot[1] = _Zygote(1, 2**22 + 1, commands_w, output_r)
+    zygote = manager.by_snapshot[1] = Zygote(1, 2**22 + 1, commands_w, output_r)
     zygote.ready = True
     try:
         yield manager, zygote, commands_r, output_w
