@@ -168,6 +168,10 @@ def task_status_key(task_name: str) -> str:
     return f"{InternalKey.TASK_STATUS.value}.{task_name}"
 
 
+def is_task_status_key(key: str) -> bool:
+    return key.startswith(f"{InternalKey.TASK_STATUS.value}.")
+
+
 class InternalKey(str, Enum):
     """Keys of aiflow_lite's own events. Users cannot send them (reserved prefix)."""
 

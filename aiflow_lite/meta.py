@@ -93,6 +93,9 @@ class WorkflowExecutionMeta:
     begin_time: Optional[int]
     end_time: Optional[int]
     reason: Optional[str]
+    #: What an idle RUNNING execution still listens for (None while a task is active, and
+    #: once it has finished): "waiting for 'num' (EveryHundred)".
+    waiting_for: Optional[str] = None
 
     def to_dict(self) -> Dict[str, Any]:
         return asdict(self)

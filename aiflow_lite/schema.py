@@ -159,18 +159,19 @@ MIGRATIONS.append(
     )
 )
 
-_NEVER_REUSED = ("workflow_snapshot", "workflow_execution", "task_execution")
+_NEVER_REUSED = ("workflow_snapshot", "workflow_execution", "task_execution", "workflow_trigger")
 
 
-def _sequence_up() -> str:
+def _sequence_up(tables: tuple = _NEVER_REUSED[:3], create: bool = True) -> str:
     """Ids that are never reused: SQLite gives a new row max(id) + 1, so deleting the newest
     execution (or snapshot) handed its id to the next one, and whatever was keyed by the id (a
     scheduler's caches, a fork server's zygote, a working directory) saw the old row's data.
     The inserts take `next_id(table)`; a trigger advances the sequence and another refuses an
-    id at or below it."""
+    id at or below it. (Migration 3 made the sequence for the first three tables; migration 4
+    added workflow triggers, whose rules the scheduler caches by id.)"""
     parts = ["CREATE TABLE id_sequence (name TEXT PRIMARY KEY, last INTEGER NOT NULL) "
-             "WITHOUT ROWID;"]
-    for table in _NEVER_REUSED:
+             "WITHOUT ROWID;"] if create else []
+    for table in tables:
         parts.append(f"""
             INSERT INTO id_sequence SELECT '{table}', coalesce(max(id), 0) FROM {table};
             CREATE TRIGGER {table}_id_fresh BEFORE INSERT ON {table}
@@ -197,7 +198,33 @@ MIGRATIONS.append(
             CREATE INDEX task_execution_by_status ON task_execution(workflow_execution_id, status);
         """,
         down="DROP INDEX task_execution_by_status;\n" + "".join(
-            f"DROP TRIGGER {t}_id_fresh; DROP TRIGGER {t}_id_taken;\n" for t in _NEVER_REUSED)
+            f"DROP TRIGGER {t}_id_fresh; DROP TRIGGER {t}_id_taken;\n" for t in _NEVER_REUSED[:3])
         + "DROP TABLE id_sequence;",
+    )
+)
+
+MIGRATIONS.append(
+    Migration(
+        version=4,
+        name="listening executions, tasks held by a user, workflow trigger state",
+        up=_sequence_up(("workflow_trigger",), create=False) + """
+            -- What an idle RUNNING execution still waits for, written when it goes idle.
+            ALTER TABLE workflow_execution ADD COLUMN waiting_for TEXT;
+            -- 1 when a user stopped the task: it holds its execution open to be started again.
+            ALTER TABLE task_execution ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
+            CREATE TABLE trigger_state (              -- ValueState of a workflow trigger's rule
+                trigger_id  INTEGER NOT NULL REFERENCES workflow_trigger(id) ON DELETE CASCADE,
+                name        TEXT NOT NULL,
+                value       TEXT,                     -- JSON
+                PRIMARY KEY (trigger_id, name)
+            ) WITHOUT ROWID;
+        """,
+        down="""
+            DROP TABLE trigger_state;
+            ALTER TABLE task_execution DROP COLUMN held;
+            ALTER TABLE workflow_execution DROP COLUMN waiting_for;
+            DROP TRIGGER workflow_trigger_id_fresh; DROP TRIGGER workflow_trigger_id_taken;
+            DELETE FROM id_sequence WHERE name = 'workflow_trigger';
+        """,
     )
 )

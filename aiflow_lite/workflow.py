@@ -12,7 +12,7 @@ workflow, a rule naming another workflow's task) raise `InvalidInput` at once, a
 from __future__ import annotations
 
 import sys
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from aiflow_lite.conditions import (
     Condition,
@@ -21,7 +21,7 @@ from aiflow_lite.conditions import (
     TaskStatusCondition,
 )
 from aiflow_lite.errors import InvalidInput
-from aiflow_lite.events import DEFAULT_NAMESPACE, validate_name
+from aiflow_lite.events import DEFAULT_NAMESPACE, is_task_status_key, validate_name
 from aiflow_lite.status import TaskAction, TaskStatus
 
 
@@ -134,6 +134,15 @@ class Workflow:
         """The tasks that start with every execution: those with no rule whose action is START."""
         return [name for name in self.tasks
                 if not any(r.action == TaskAction.START for r in self.rules.get(name, []))]
+
+    def listeners(self) -> List[Tuple[str, TaskRule]]:
+        """(task name, rule) of each START or RESTART rule that listens to something
+        besides task statuses: what can still start a task of an idle execution, and so keeps
+        it RUNNING (DESIGN.md §4). Status events come only from the execution's own tasks, so
+        a rule on them alone cannot fire once nothing is active."""
+        return [(name, rule) for name, rules in self.rules.items() for rule in rules
+                if rule.action in (TaskAction.START, TaskAction.RESTART)
+                and any(not is_task_status_key(key) for key in rule.condition.expect_event_keys)]
 
     def describe(self) -> Dict[str, Any]:
         """A JSON-able picture of the workflow, stored at upload for `workflow show`."""

@@ -121,3 +121,26 @@ def read_line(stream, timeout: float = 30.0) -> str:
         return reader[1].get(timeout=timeout)
     except queue.Empty:
         pytest.fail(f"no line from the child process within {timeout}s")
+
+
+@pytest.fixture
+def server(home):
+    """Starts the home's scheduler; always stops it (and any worker left) at the end. Its rpc
+    server takes any free port, so tests never fight over 50051."""
+    from server_helpers import aiflow, configure, kill_workers, scheduler_pid
+
+    started = []
+    configure(home, "rpc_port: 0\n")
+
+    def start() -> int:
+        out = aiflow("server", "start", "-d").stdout
+        assert "AIFlow server started" in out
+        pid = scheduler_pid(home)
+        started.append(pid)
+        return pid
+
+    yield start
+    pid = scheduler_pid(home)
+    if pid:
+        aiflow("server", "stop", check=False)
+    kill_workers(home)

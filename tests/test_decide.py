@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from aiflow_lite.conditions import Condition, SingleEventCondition, TaskRule
-from aiflow_lite.engine.decide import Latest, evaluate_rules, execution_status, plan
+from aiflow_lite.engine.decide import Latest, evaluate_rules, plan
+from aiflow_lite.engine.lifetime import earned_status
 from aiflow_lite.events import Event
 from aiflow_lite.state import ValueStateDescriptor
 from aiflow_lite.status import TaskAction, TaskStatus, WorkflowStatus
@@ -36,22 +37,20 @@ def test_plan(action, latest, expected):
 
 
 @pytest.mark.parametrize(
-    ("statuses", "timers", "expected"),
+    ("statuses", "expected"),
     [
-        ({}, False, WorkflowStatus.RUNNING),
-        ({"a": S.SUCCESS}, False, WorkflowStatus.RUNNING),  # b never ran: an event may start it
-        ({"a": S.SUCCESS, "b": S.SUCCESS}, False, WorkflowStatus.SUCCESS),
-        ({"a": S.SUCCESS, "b": S.SUCCESS}, True, WorkflowStatus.RUNNING),  # periodic
-        ({"a": S.SUCCESS, "b": S.STOPPED}, False, WorkflowStatus.SUCCESS),  # stopped by a rule
-        ({"a": S.FAILED, "b": S.RUNNING}, False, WorkflowStatus.RUNNING),
-        ({"a": S.FAILED, "b": S.RETRYING}, False, WorkflowStatus.RUNNING),
-        ({"a": S.FAILED, "b": S.SUCCESS}, False, WorkflowStatus.FAILED),
-        ({"a": S.FAILED}, False, WorkflowStatus.FAILED),
+        ({}, WorkflowStatus.SUCCESS),  # nothing was started, nothing can be: done
+        ({"a": S.SUCCESS}, WorkflowStatus.SUCCESS),  # b never ran (its upstream failed, say)
+        ({"a": S.SUCCESS, "b": S.STOPPED}, WorkflowStatus.SUCCESS),  # stopped by a rule
+        ({"a": S.FAILED, "b": S.RUNNING}, WorkflowStatus.RUNNING),
+        ({"a": S.FAILED, "b": S.RETRYING}, WorkflowStatus.RUNNING),
+        ({"a": S.SUCCESS, "b": S.QUEUED}, WorkflowStatus.RUNNING),
+        ({"a": S.FAILED, "b": S.SUCCESS}, WorkflowStatus.FAILED),
+        ({"a": S.FAILED}, WorkflowStatus.FAILED),
     ],
 )
-def test_execution_status(statuses, timers, expected):
-    latest = {name: Latest(i, status, 1) for i, (name, status) in enumerate(statuses.items())}
-    assert execution_status(["a", "b"], latest, timers) == expected
+def test_earned_status(statuses, expected):
+    assert earned_status(statuses) == expected
 
 
 class Counter(Condition):

@@ -65,7 +65,14 @@ def test_strict_fails_when_a_task_never_triggered(home, tmp_path):
                   "TaskAction.START, 'never')\n")
     relaxed = run(str(wf))
     assert relaxed.returncode == 0 and "Never triggered: b" in relaxed.stdout
+    # In a server the execution would listen for 'never'; the run closes it and says so.
+    assert "Still listening when the run ended: waiting for 'never' to start 'b'" in \
+        relaxed.stdout
+    assert "default.w: SUCCESS" in relaxed.stdout
     assert run(str(wf), "--strict").returncode == 1
+    summary = json.loads(run(str(wf), "-o", "json").stdout)
+    assert summary["status"] == "SUCCESS" and summary["exit_code"] == 0
+    assert summary["listening"] == ["waiting for 'never' to start 'b'"]
 
 
 def test_several_workflows_need_a_choice_and_a_kept_home_stays(home, tmp_path):

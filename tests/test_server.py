@@ -3,104 +3,42 @@ samples end to end, one scheduler per home, and crashes (kill -9) that lose and 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 from conftest import wait_for
-
-SAMPLES = Path(__file__).parent / "spec_samples"
-AIFLOW = [sys.executable, "-c", "from aiflow_lite.cli.aiflow import main; main()"]
-
-
-def aiflow(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run([*AIFLOW, *args], capture_output=True, text=True, timeout=120)
-    if check:
-        assert proc.returncode == 0, proc.stderr
-    return proc
-
-
-def scheduler_pid(home: Path):
-    from aiflow_lite.config import load_aiflow_settings
-    from aiflow_lite.engine.lock import running_scheduler_pid
-
-    return running_scheduler_pid(load_aiflow_settings())
-
-
-def configure(home: Path, text: str) -> None:
-    """Add options to the home's aiflow_server.yaml."""
-    home.mkdir(parents=True, exist_ok=True)
-    with open(home / "aiflow_server.yaml", "a", encoding="utf-8") as fh:
-        fh.write(text)
-
-
-@pytest.fixture
-def server(home):
-    """Starts the home's scheduler; always stops it (and any worker left) at the end. Its rpc
-    server takes any free port, so tests never fight over 50051."""
-    started = []
-    configure(home, "rpc_port: 0\n")
-
-    def start() -> int:
-        out = aiflow("server", "start", "-d").stdout
-        assert "AIFlow server started" in out
-        pid = scheduler_pid(home)
-        started.append(pid)
-        return pid
-
-    yield start
-    pid = scheduler_pid(home)
-    if pid:
-        aiflow("server", "stop", check=False)
-    _kill_workers(home)
-
-
-def _kill_workers(home: Path) -> None:
-    """Workers outlive a killed scheduler on purpose; a test must not leave any behind."""
-    from aiflow_lite.config import load_aiflow_settings
-    from aiflow_lite.engine.executions import ExecutionStore
-    from aiflow_lite.home import open_database
-
-    with open_database(load_aiflow_settings()) as db:
-        for meta in ExecutionStore(db).task_executions_in(("RUNNING", "STOPPING", "QUEUED")):
-            if meta.pid:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(meta.pid, signal.SIGKILL)
-
-
-def tasks(execution_id: int) -> dict:
-    rows = json.loads(aiflow("task-execution", "list", str(execution_id), "-o", "json").stdout)
-    return {r["task_name"]: r for r in rows}
-
-
-def wait_execution(execution_id: int, timeout: float = 60.0) -> str:
-    def finished():
-        status = json.loads(aiflow("workflow-execution", "show", str(execution_id), "-o",
-                                   "json").stdout)[0]["status"]
-        return status if status in ("SUCCESS", "FAILED", "STOPPED") else None
-
-    return wait_for(finished, timeout=timeout, interval=0.2, message=f"execution {execution_id}")
-
-
-def start_execution(name: str) -> int:
-    out = aiflow("workflow-execution", "start", name).stdout
-    return int(out.split(":")[1].split(",")[0])
+from server_helpers import (
+    SAMPLES,
+    aiflow,
+    configure,
+    scheduler_pid,
+    start_execution,
+    tasks,
+    wait_execution,
+)
 
 
 def test_quickstart_runs_as_the_spec_describes(home, server):
     server()
     aiflow("workflow", "upload", str(SAMPLES / "quickstart.py"))
     execution = start_execution("quickstart_workflow")
-    assert wait_execution(execution) == "SUCCESS"
+    wait_for(lambda: {n: r["status"] for n, r in tasks(execution).items()} == dict.fromkeys(
+        ["task1", "task2", "task3", "task4"], "SUCCESS"), timeout=60, interval=0.2,
+        message="the quickstart's four tasks")
     t = tasks(execution)
-    assert {n: r["status"] for n, r in t.items()} == dict.fromkeys(
-        ["task1", "task2", "task3", "task4"], "SUCCESS")
+    # Every task ran, and the execution listens on for 'key' (DESIGN.md §4), saying so.
+    shown = wait_for(lambda: json.loads(aiflow("workflow-execution", "show", str(execution),
+                                               "-o", "json").stdout)[0]["waiting_for"])
+    assert shown == "waiting for 'key' to start 'task4'"
+    table = aiflow("workflow-execution", "list", "quickstart_workflow").stdout
+    assert "RUNNING, idle: waiting for 'key' to start 'task4'" in table
+    aiflow("workflow-execution", "stop", str(execution))
+    assert wait_execution(execution) == "STOPPED"
     # task3 after task1 and task2; task4 on task3's event.
     assert t["task3"]["begin_time"] >= max(t["task1"]["end_time"], t["task2"]["end_time"])
     assert t["task4"]["begin_time"] >= t["task3"]["begin_time"] + 5000

@@ -46,6 +46,22 @@ def test_status_shows_executions_events_and_schedules(home, tmp_path):
     assert len(collect(load_aiflow_settings(), workflow="w").executions) == 1
 
 
+def test_status_says_what_an_idle_execution_waits_for(home, tmp_path):
+    wf = tmp_path / "wf.py"
+    wf.write_text("from ai_flow.model.action import TaskAction\n"
+                  "from ai_flow.model.workflow import Workflow\n"
+                  "from ai_flow.operators.bash import BashOperator\n"
+                  "with Workflow(name='w'):\n"
+                  "    BashOperator(name='b', bash_command='true').action_on_event_received("
+                  "TaskAction.START, 'data_ready')\n")
+    ops.upload_workflows(str(wf))
+    ops.start_workflow_execution("w")
+    with open_database(load_aiflow_settings()) as db:
+        Scheduler(db).step(now_ms())  # started: no task to run until data_ready comes
+    text = _text(render(collect(load_aiflow_settings())))
+    assert "RUNNING, idle: waiting for 'data_ready' to start 'b'" in text
+
+
 def test_status_on_an_empty_home(home):
     text = _text(render(collect(load_aiflow_settings())))
     assert "running executions" in text and "latest events" in text

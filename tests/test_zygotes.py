@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import wait_for
-from test_server import aiflow, configure, server, start_execution, wait_execution  # noqa: F401
+from server_helpers import aiflow, configure, start_execution, wait_execution
 
 AIFLOW = [sys.executable, "-c", "from aiflow_lite.cli.aiflow import main; main()"]
 
@@ -132,7 +132,7 @@ def test_a_zygote_killed_under_a_running_task_leaves_it_its_result(tmp_path, pro
     assert len(_marks(tmp_path)[1]) == 3
 
 
-def test_an_idle_zygote_exits(home, tmp_path, server):  # noqa: F811 (the fixture)
+def test_an_idle_zygote_exits(home, tmp_path, server):
     configure(home, "executor_zygote_idle_seconds: 0.5\n")
     aiflow("workflow", "upload", str(_workflow(tmp_path, tasks=4, sleep=0.2)))
     server()

@@ -14,6 +14,18 @@ TASK_COLUMNS = ("id", "workflow_execution_id", "task_name", "sequence_number", "
 _TIMES = ("begin_time", "end_time")
 
 
+def execution_rows(executions, output: str):
+    """(rows, columns) of workflow executions for `emit`: json and yaml carry `waiting_for` as
+    a field; a table says it in the status column ("RUNNING, idle: waiting for ...")."""
+    rows = [e.to_dict() for e in executions]
+    if output in ("json", "yaml"):
+        return rows, (*EXECUTION_COLUMNS, "waiting_for")
+    for row in rows:
+        if row.get("waiting_for"):
+            row["status"] = f"{row['status']}, idle: {row['waiting_for']}"
+    return rows, EXECUTION_COLUMNS
+
+
 def remind_if_no_scheduler() -> None:
     """A command was recorded; say so if nobody will act on it yet."""
     from aiflow_lite.ops.backend import scheduler_pid
@@ -88,8 +100,8 @@ def list_executions(workflow_name: str, namespace: str, output: str) -> None:
     from aiflow_lite.cli.output import emit
     from aiflow_lite.ops import list_workflow_executions
 
-    emit((e.to_dict() for e in list_workflow_executions(workflow_name, namespace)),
-         EXECUTION_COLUMNS, output, time_columns=_TIMES)
+    rows, columns = execution_rows(list_workflow_executions(workflow_name, namespace), output)
+    emit(rows, columns, output, time_columns=_TIMES)
 
 
 @workflow_execution.command("show")
@@ -100,12 +112,15 @@ def show(workflow_execution_id: int, output: str) -> None:
 
     Example: aiflow workflow-execution show 1 -o yaml
     """
-    from aiflow_lite.cli.output import emit_one
+    from aiflow_lite.cli.output import emit
+    from aiflow_lite.errors import NotFound
     from aiflow_lite.ops import get_workflow_execution
 
-    emit_one(get_workflow_execution(workflow_execution_id),
-             f"no workflow execution with id {workflow_execution_id}", EXECUTION_COLUMNS,
-             output, _TIMES)
+    execution = get_workflow_execution(workflow_execution_id)
+    if execution is None:
+        raise NotFound(f"no workflow execution with id {workflow_execution_id}")
+    rows, columns = execution_rows([execution], output)
+    emit(rows, columns, output, time_columns=_TIMES)
 
 
 @workflow_execution.command("delete")

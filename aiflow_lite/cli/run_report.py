@@ -111,7 +111,7 @@ def write_summary(result: Any, output: str) -> None:
             "workflow_execution_id": result.execution.id, "status": result.execution.status,
             "result": verdict, "exit_code": result.exit_code, "seconds": round(result.seconds, 3),
             "timed_out": result.timed_out, "never_triggered": result.never_triggered,
-            "tasks": [t.to_dict() for t in result.tasks],
+            "listening": result.listening, "tasks": [t.to_dict() for t in result.tasks],
         }, indent=2))
         return
     rows = _summary_rows(result)
@@ -125,6 +125,8 @@ def write_summary(result: Any, output: str) -> None:
                        f"{task.stop_reason or ''}\n{_log_tail(task)}", nl=False)
     if result.never_triggered:
         click.echo(f"\nNever triggered: {', '.join(result.never_triggered)}")
+    if result.listening:
+        click.echo(f"\nStill listening when the run ended: {'; '.join(result.listening)}")
     click.echo(f"\n{result.execution.namespace}.{result.execution.workflow_name}: {verdict} in "
                f"{result.seconds:.2f}s (exit {result.exit_code})")
 

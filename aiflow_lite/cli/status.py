@@ -47,7 +47,7 @@ def collect(settings: Any, namespace: Optional[str] = None,
         store = ExecutionStore(db)
         now = now_ms()
         cursor = log.cursor("scheduler") or 0
-        running = [e for e in store.running_executions(namespace)
+        running = [store.shown(e) for e in store.running_executions(namespace)
                    if workflow is None or e.workflow_name == workflow]
         snapshot = StatusSnapshot(
             home=settings.home, scheduler_pid=pid, uptime_s=uptime,
@@ -93,9 +93,12 @@ def render(snapshot: StatusSnapshot) -> Any:
                          f"{execution.namespace}.{execution.workflow_name}" if i == 0 else "",
                          task.task_name, str(task.sequence_number), task.status,
                          f"{(end - since) / 1000:.1f}s")
-        if not tasks:
-            runs.add_row(str(execution.id), f"{execution.namespace}.{execution.workflow_name}",
-                         "", "", "", "")
+        if execution.waiting_for or not tasks:
+            first = not tasks
+            runs.add_row(str(execution.id) if first else "",
+                         f"{execution.namespace}.{execution.workflow_name}" if first else "",
+                         "", "", f"RUNNING, idle: {execution.waiting_for}"
+                         if execution.waiting_for else "", "")
     events = Table(title="latest events")
     for column in ("offset", "key", "value", "namespace", "time"):
         events.add_column(column, overflow="fold")

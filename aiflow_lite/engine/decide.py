@@ -1,6 +1,6 @@
-"""Pure scheduling decisions: which rules an event fires, what an action means for a task given
-its latest execution, and what a workflow execution's status is. No I/O, no clock: the scheduler
-passes every fact in and applies what comes out. Tested table by table."""
+"""Pure scheduling decisions: which rules an event fires and what an action means for a task
+given its latest execution (how long an execution lives is `lifetime`'s). No I/O, no clock: the
+scheduler passes every fact in and applies what comes out. Tested table by table."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 from aiflow_lite.conditions import Context
 from aiflow_lite.events import Event, InternalKey
 from aiflow_lite.state import StateDescriptor, ValueState
-from aiflow_lite.status import TASK_ACTIVE, TaskAction, TaskStatus, WorkflowStatus
+from aiflow_lite.status import TASK_ACTIVE, TaskAction, TaskStatus
 
 log = logging.getLogger(__name__)
 
@@ -103,19 +103,3 @@ def plan(action: TaskAction, latest: Optional[Latest]) -> Tuple[bool, bool]:
     if action == TaskAction.STOP:
         return active, False
     return active, True
-
-
-def execution_status(task_names: Sequence[str], latest: Mapping[str, Latest],
-                     has_timers: bool) -> WorkflowStatus:
-    """FAILED when some task's latest execution failed (retries used up) and nothing is active
-    any more; SUCCESS when every task has run, none is active, none failed (a task stopped by a
-    rule counts as done) and no periodic timer is left; otherwise RUNNING: a task that never ran
-    may still be started by an event."""
-    statuses = [latest[name].status for name in task_names if name in latest]
-    if any(status in TASK_ACTIVE for status in statuses):
-        return WorkflowStatus.RUNNING
-    if any(status == TaskStatus.FAILED for status in statuses):
-        return WorkflowStatus.FAILED
-    if not has_timers and len(statuses) == len(task_names):
-        return WorkflowStatus.SUCCESS
-    return WorkflowStatus.RUNNING

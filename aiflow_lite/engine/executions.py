@@ -5,6 +5,7 @@ safe by conditional updates: a worker's claim and heartbeats, and creating an IN
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any, Dict, List, Optional, Tuple
 
 from aiflow_lite.errors import NotFound
@@ -15,7 +16,7 @@ from aiflow_lite.status import TASK_ACTIVE, TaskStatus, WorkflowStatus
 
 _EXECUTION = (
     "SELECT e.id, e.workflow_id, w.namespace, w.name, e.snapshot_id, e.execution_type, e.status, "
-    "e.begin_time, e.end_time, e.reason FROM workflow_execution e "
+    "e.begin_time, e.end_time, e.reason, e.waiting_for FROM workflow_execution e "
     "JOIN workflow w ON w.id = e.workflow_id"
 )
 _TASK = (
@@ -63,6 +64,11 @@ class ExecutionStore:
         return [WorkflowExecutionMeta(*r) for r in self.db.rows(
             f"{_EXECUTION} WHERE e.id > ? ORDER BY e.id", (execution_id,))]
 
+    def newest_execution(self, workflow_id: int) -> Optional[int]:
+        """The id of the workflow's newest execution, whatever its status."""
+        return self.db.scalar("SELECT max(id) FROM workflow_execution WHERE workflow_id = ?",
+                              (workflow_id,))
+
     def running_executions(self, namespace: Optional[str] = None) -> List[WorkflowExecutionMeta]:
         sql, params = f"{_EXECUTION} WHERE e.status = ?", [WorkflowStatus.RUNNING.value]
         if namespace is not None:
@@ -78,6 +84,19 @@ class ExecutionStore:
         else:
             self.db.execute("UPDATE workflow_execution SET status = ?, end_time = ? "
                             "WHERE id = ?", (status.value, now, execution_id))
+
+    def set_waiting_for(self, execution_id: int, text: Optional[str]) -> None:
+        self.db.execute("UPDATE workflow_execution SET waiting_for = ? WHERE id = ? "
+                        "AND waiting_for IS NOT ?", (text, execution_id, text))
+
+    def shown(self, meta: Optional[WorkflowExecutionMeta]) -> Optional[WorkflowExecutionMeta]:
+        """`meta` as users see it: what it waits for only while it is RUNNING and idle (the
+        column keeps the text of its last idle moment)."""
+        if meta is None or meta.waiting_for is None:
+            return meta
+        if meta.status != WorkflowStatus.RUNNING.value or self.has_active_tasks(meta.id):
+            return replace(meta, waiting_for=None)
+        return meta
 
     def delete_execution(self, execution_id: int) -> None:
         self.db.execute("DELETE FROM workflow_execution WHERE id = ?", (execution_id,))
@@ -157,6 +176,18 @@ class ExecutionStore:
             "END, stop_reason = coalesce(?, stop_reason) WHERE id = ?",
             (status.value, finished, now, stop_reason, task_execution_id),
         )
+
+    def hold(self, task_execution_id: int) -> None:
+        """Mark a task execution as stopped by a user: it keeps its execution open."""
+        self.db.execute("UPDATE task_execution SET held = 1 WHERE id = ?", (task_execution_id,))
+
+    def held_tasks(self, execution_id: int) -> List[str]:
+        """The tasks whose latest execution a user stopped (they may be started again)."""
+        return [r[0] for r in self.db.rows(
+            "SELECT task_name FROM task_execution t WHERE workflow_execution_id = ? AND held = 1 "
+            "AND sequence_number = (SELECT max(sequence_number) FROM task_execution u "
+            "WHERE u.workflow_execution_id = t.workflow_execution_id "
+            "AND u.task_name = t.task_name) ORDER BY task_name", (execution_id,))]
 
     def set_retrying(self, task_execution_id: int, retry_time: int) -> None:
         self.db.execute(
@@ -254,7 +285,6 @@ class ExecutionStore:
             "INSERT INTO rule_state (workflow_execution_id, task_name, rule_index, name, value) "
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value",
             (execution_id, task_name, rule_index, name, json.dumps(value)))
-
 
     def next_retry_time(self) -> Optional[int]:
         return self.db.scalar("SELECT min(retry_time) FROM task_execution WHERE status = ?",

@@ -2,7 +2,9 @@
 
 Quiescence (DESIGN.md §4): the execution has finished, or nothing of it is active or queued,
 the scheduler's cursor is at the log's end and it has no periodic timer left to fire (a periodic
-task keeps a run going, like a streaming one). A `timeout` stops whatever still runs, cleanly.
+task keeps a run going, like a streaming one). Then the run closes the execution with the status
+its tasks earned, even one that rules on events would keep open in a server, and reports what it
+still listened for. A `timeout` stops whatever still runs, cleanly.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional
 
 from aiflow_lite.engine.runner import SchedulerService
+from aiflow_lite.events import now_ms
 from aiflow_lite.meta import TaskExecutionMeta, WorkflowExecutionMeta
 from aiflow_lite.status import TASK_ACTIVE
 
@@ -30,6 +33,8 @@ class RunResult:
     exit_code: int = EXIT_SUCCESS
     task_names: List[str] = field(default_factory=list)
     executions: List[WorkflowExecutionMeta] = field(default_factory=list)
+    #: What the executions still listened for when the run closed them (DESIGN.md §4).
+    listening: List[str] = field(default_factory=list)
 
     def label(self, task: TaskExecutionMeta) -> str:
         """The task's name; qualified by its workflow when the run followed several."""
@@ -79,11 +84,17 @@ def run_execution(service: SchedulerService, execution_id: int,
             continue
         # Short naps while workers run: their exits come through the fork server, not the log.
         service.sleep(0.01 if service.executor.active() else 0.5)
+    # Quiescent: nothing runs and nothing in the log is left to apply. An execution that would
+    # still listen in a server is closed here with the status its tasks earned.
+    listening = {eid: service.scheduler.close_execution(eid, now_ms()) for eid in followed}
     executions = [store.get_execution(eid) for eid in followed]
     tasks = [t for eid in followed for t in store.list_task_executions(eid)]
     result = RunResult(executions[0], tasks, [], timed_out, time.monotonic() - started,
                        executions=executions)
     for execution in executions:
+        if listening[execution.id]:
+            who = f"{execution.workflow_name}: " if len(executions) > 1 else ""
+            result.listening.append(who + listening[execution.id])
         workflow = service.scheduler.workflow(execution.snapshot_id)
         ran = {t.task_name for t in tasks if t.workflow_execution_id == execution.id}
         prefix = f"{execution.workflow_name}." if len(executions) > 1 else ""

@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Mapping, Optional
 
-from aiflow_lite.engine import decide
+from aiflow_lite.engine import decide, lifetime
 from aiflow_lite.engine.executions import ExecutionStore
 from aiflow_lite.engine.schedules import ScheduleStore
 from aiflow_lite.events import Event, InternalKey, task_status_key
@@ -157,11 +157,20 @@ class Scheduler:
         if event.namespace is None:
             return
         for trigger, rule in self.schedules.active_triggers(event.namespace, event.key):
+            # The trigger's condition keeps its ValueState across events (committed with the
+            # cursor, like a task rule's); get_task_status sees the newest execution of the
+            # workflow the trigger starts.
+            states = {("", 0, name): value
+                      for name, value in self.schedules.trigger_states(trigger.id).items()}
+            context = decide.RuleContext(_NewestStatuses(self, trigger.workflow_id), states, "", 0)
             try:
-                fired = rule.trigger(event, decide.RuleContext({}, {}, "", 0))
+                fired = rule.trigger(event, context)
             except Exception:
-                log.exception("workflow trigger %d raised on event %s", trigger.id, event.offset)
+                log.exception("workflow trigger %d raised on event %s; treated as not met",
+                              trigger.id, event.offset)
                 continue
+            for (_, _, name), value in context.updates().items():
+                self.schedules.put_trigger_state(trigger.id, name, value)
             if fired:
                 self.start_new_execution(trigger.workflow_id, ExecutionType.EVENT,
                                          f"trigger {trigger.id} fired by event {event.key!r} "
@@ -185,7 +194,10 @@ class Scheduler:
                       "restart_task": TaskAction.RESTART}[event.value]
             workflow = self._workflow(execution.snapshot_id)
             if args.get("task_name") in workflow.tasks:
-                self._act(execution, args["task_name"], action, why, ExecutionType.MANUAL)
+                if action == TaskAction.STOP:
+                    why = f"stopped by a user ({why})"
+                self._act(execution, args["task_name"], action, why, ExecutionType.MANUAL,
+                          hold=action == TaskAction.STOP)
 
     def start_new_execution(self, workflow_id: int, execution_type: ExecutionType,
                             reason: str) -> Optional[int]:
@@ -224,12 +236,16 @@ class Scheduler:
     # -- task actions -------------------------------------------------------------------------
 
     def _act(self, execution: WorkflowExecutionMeta, task_name: str, action: TaskAction,
-             reason: str, execution_type: ExecutionType) -> None:
+             reason: str, execution_type: ExecutionType, hold: bool = False) -> None:
+        """Apply `action` to the task; `hold`: a user stopped it, so it keeps the execution
+        open to be started again."""
         meta = self.executions.latest_task_execution(execution.id, task_name)
         latest = None if meta is None else decide.Latest(meta.id, TaskStatus(meta.status),
                                                          meta.sequence_number)
         stop, start = decide.plan(action, latest)
         if stop:
+            if hold:
+                self.executions.hold(latest.id)
             self._stop_task(execution, latest, reason)
         if start:
             created = self.executions.create_task_execution(
@@ -291,17 +307,45 @@ class Scheduler:
                         context, internal=True)
 
     def _update_execution(self, execution_id: int) -> None:
+        """End the execution once nothing is active and nothing can start a task any more
+        (`lifetime`); while it is idle but listening, record what for."""
         execution = self.executions.get_execution(execution_id)
         if execution is None or execution.status != WorkflowStatus.RUNNING.value:
             return
         if self.executions.has_active_tasks(execution_id):
             return  # the common case in a fan-out: no need to look at every task
-        workflow = self._workflow(execution.snapshot_id)
-        status = decide.execution_status(list(workflow.tasks), self._latest(execution_id),
-                                         self.executions.has_timers(execution_id))
+        wait = self._waiting_for(execution)
+        if wait is not None:
+            if wait != execution.waiting_for:
+                self.executions.set_waiting_for(execution_id, wait)
+            return
+        self._finish(execution)
+
+    def _waiting_for(self, execution: WorkflowExecutionMeta) -> Optional[str]:
+        return lifetime.waiting_for(self._workflow(execution.snapshot_id),
+                                    self.executions.has_timers(execution.id),
+                                    self.executions.held_tasks(execution.id))
+
+    def _finish(self, execution: WorkflowExecutionMeta) -> None:
+        latest = {name: item.status for name, item in self._latest(execution.id).items()}
+        status = lifetime.earned_status(latest)
         if status != WorkflowStatus.RUNNING:
-            self.executions.delete_timers(execution_id)
-            self.executions.set_execution_status(execution_id, status, self._now)
+            self.executions.delete_timers(execution.id)
+            self.executions.set_execution_status(execution.id, status, self._now)
+
+    def close_execution(self, execution_id: int, now: int) -> Optional[str]:
+        """Run-once's end (the caller has seen quiescence): a RUNNING execution with nothing
+        active ends with the status its tasks earned, even if it still listens. Returns what it
+        was still waiting for (None if nothing)."""
+        self._now = now
+        with self.db.transaction():
+            execution = self.executions.get_execution(execution_id)
+            if execution is None or execution.status != WorkflowStatus.RUNNING.value or \
+                    self.executions.has_active_tasks(execution_id):
+                return None
+            wait = self._waiting_for(execution)
+            self._finish(execution)
+            return wait
 
     # -- timers -------------------------------------------------------------------------------
 
@@ -380,6 +424,32 @@ def _context(event: Event) -> Dict[str, Any]:
         return event.context_dict() if event.context else {}
     except (ValueError, TypeError):
         return {}
+
+
+class _NewestStatuses(Mapping):
+    """What `get_task_status(name)` means inside a workflow trigger: the task's latest status
+    in the newest execution of the workflow the trigger starts (None if it has none), so a
+    trigger can wait for the previous run, say. Read only when a condition asks."""
+
+    def __init__(self, scheduler: Scheduler, workflow_id: int) -> None:
+        self._scheduler, self._workflow_id = scheduler, workflow_id
+        self._statuses: Optional[Dict[str, TaskStatus]] = None
+
+    def _load(self) -> Dict[str, TaskStatus]:
+        if self._statuses is None:
+            newest = self._scheduler.executions.newest_execution(self._workflow_id)
+            self._statuses = {} if newest is None else {
+                name: item.status for name, item in self._scheduler._latest(newest).items()}
+        return self._statuses
+
+    def __getitem__(self, name: str) -> TaskStatus:
+        return self._load()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
 
 
 def command_event(command: str, **args: Any) -> Event:

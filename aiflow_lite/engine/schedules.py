@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from aiflow_lite.errors import InvalidInput, NotFound
 from aiflow_lite.events import now_ms
 from aiflow_lite.meta import WorkflowScheduleMeta, WorkflowTriggerMeta, load_json
+from aiflow_lite.schema import next_id
 from aiflow_lite.sqlite import Database
 
 _SCHEDULE = ("SELECT id, workflow_id, expression, is_paused, next_fire_time, create_time "
@@ -38,6 +39,7 @@ def _trigger(row: tuple) -> WorkflowTriggerMeta:
 class ScheduleStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._rules: Dict[int, Any] = {}  # trigger id → its unpickled WorkflowRule (immutable)
 
     def latest_snapshot(self, workflow_id: int) -> int:
         """The workflow's current snapshot: the one its last upload stored or re-selected."""
@@ -122,8 +124,8 @@ class ScheduleStore:
                                f"{type(rule).__name__}")
         with self.db.transaction():
             self.db.execute(
-                "INSERT INTO workflow_trigger (workflow_id, rule, description, create_time) "
-                "VALUES (?, ?, ?, ?)",
+                "INSERT INTO workflow_trigger (id, workflow_id, rule, description, create_time) "
+                f"VALUES ({next_id('workflow_trigger')}, ?, ?, ?, ?)",
                 (workflow_id, cloudpickle.dumps(rule), json.dumps(rule.describe()), now_ms()))
             return self.get_trigger(self.db.last_insert_rowid())
 
@@ -138,19 +140,40 @@ class ScheduleStore:
     def active_triggers(self, namespace: str, key: str) -> List[Tuple[WorkflowTriggerMeta, Any]]:
         """(trigger, its WorkflowRule) for the unpaused triggers of enabled workflows in
         `namespace` whose condition expects `key`."""
-        import cloudpickle
-
         rows = self.db.rows(
-            "SELECT t.id, t.workflow_id, t.description, t.is_paused, t.create_time, t.rule "
+            "SELECT t.id, t.workflow_id, t.description, t.is_paused, t.create_time "
             "FROM workflow_trigger t JOIN workflow w ON w.id = t.workflow_id "
             "WHERE t.is_paused = 0 AND w.is_enabled = 1 AND w.namespace = ? ORDER BY t.id",
             (namespace,))
         found = []
         for row in rows:
-            rule = cloudpickle.loads(row[5])
+            rule = self._rule(row[0])
             if key in rule.condition.expect_event_keys:
-                found.append((_trigger(row[:5]), rule))
+                found.append((_trigger(row), rule))
         return found
+
+    def _rule(self, trigger_id: int) -> Any:
+        """A trigger's rule, unpickled once: user events are many, trigger rules never change."""
+        rule = self._rules.get(trigger_id)
+        if rule is None:
+            import cloudpickle
+
+            rule = cloudpickle.loads(self.db.scalar(
+                "SELECT rule FROM workflow_trigger WHERE id = ?", (trigger_id,)))
+            self._rules[trigger_id] = rule
+        return rule
+
+    def trigger_states(self, trigger_id: int) -> Dict[str, Any]:
+        """The ValueStates of a trigger's condition, by name."""
+        return {name: None if value is None else json.loads(value)
+                for name, value in self.db.rows(
+                    "SELECT name, value FROM trigger_state WHERE trigger_id = ?", (trigger_id,))}
+
+    def put_trigger_state(self, trigger_id: int, name: str, value: Any) -> None:
+        self.db.execute(
+            "INSERT INTO trigger_state (trigger_id, name, value) VALUES (?, ?, ?) "
+            "ON CONFLICT DO UPDATE SET value = excluded.value",
+            (trigger_id, name, json.dumps(value)))
 
     def set_trigger_paused(self, trigger_id: int, paused: bool) -> None:
         with self.db.transaction():

@@ -34,8 +34,14 @@ def start_workflow_execution(workflow_name: str, namespace: str = DEFAULT_NAMESP
 
 @served
 def stop_workflow_execution(workflow_execution_id: int) -> None:
-    with execution_store() as (store, _, _):
-        store.require_execution(workflow_execution_id)
+    """Ask the scheduler to stop the execution and its tasks; a finished one is refused."""
+    from aiflow_lite.errors import InvalidInput
+
+    with execution_store() as (store, _, _), store.db.transaction():
+        execution = store.require_execution(workflow_execution_id)
+        if execution.status not in ("INIT", "RUNNING"):
+            raise InvalidInput(f"workflow execution {workflow_execution_id} is already "
+                               f"{execution.status}; nothing to stop")
         send_command(store.db, "stop_execution", workflow_execution_id=workflow_execution_id)
 
 
@@ -56,7 +62,7 @@ def stop_workflow_executions(workflow_name: str, namespace: str = DEFAULT_NAMESP
 @served
 def get_workflow_execution(workflow_execution_id: int) -> Optional[WorkflowExecutionMeta]:
     with execution_store() as (store, _, _):
-        return store.get_execution(workflow_execution_id)
+        return store.shown(store.get_execution(workflow_execution_id))
 
 
 @served
@@ -65,7 +71,7 @@ def list_workflow_executions(workflow_name: str, namespace: str = DEFAULT_NAMESP
                              offset: Optional[int] = None) -> List[WorkflowExecutionMeta]:
     with execution_store() as (store, meta_store, _):
         workflow = meta_store.require_workflow(workflow_name, namespace)
-        return store.list_executions(workflow.id, limit, offset)
+        return [store.shown(e) for e in store.list_executions(workflow.id, limit, offset)]
 
 
 @served

@@ -151,7 +151,7 @@ class WorkflowSnapshotMeta(_message.Message):
     def __init__(self, id: _Optional[int] = ..., workflow_id: _Optional[int] = ..., uri: _Optional[str] = ..., signature: _Optional[str] = ..., create_time: _Optional[int] = ...) -> None: ...
 
 class WorkflowExecutionMeta(_message.Message):
-    __slots__ = ("id", "workflow_id", "namespace", "workflow_name", "snapshot_id", "execution_type", "status", "begin_time", "end_time", "reason")
+    __slots__ = ("id", "workflow_id", "namespace", "workflow_name", "snapshot_id", "execution_type", "status", "begin_time", "end_time", "reason", "waiting_for")
     ID_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_ID_FIELD_NUMBER: _ClassVar[int]
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
@@ -162,6 +162,7 @@ class WorkflowExecutionMeta(_message.Message):
     BEGIN_TIME_FIELD_NUMBER: _ClassVar[int]
     END_TIME_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    WAITING_FOR_FIELD_NUMBER: _ClassVar[int]
     id: int
     workflow_id: int
     namespace: str
@@ -172,7 +173,8 @@ class WorkflowExecutionMeta(_message.Message):
     begin_time: int
     end_time: int
     reason: str
-    def __init__(self, id: _Optional[int] = ..., workflow_id: _Optional[int] = ..., namespace: _Optional[str] = ..., workflow_name: _Optional[str] = ..., snapshot_id: _Optional[int] = ..., execution_type: _Optional[str] = ..., status: _Optional[str] = ..., begin_time: _Optional[int] = ..., end_time: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
+    waiting_for: str
+    def __init__(self, id: _Optional[int] = ..., workflow_id: _Optional[int] = ..., namespace: _Optional[str] = ..., workflow_name: _Optional[str] = ..., snapshot_id: _Optional[int] = ..., execution_type: _Optional[str] = ..., status: _Optional[str] = ..., begin_time: _Optional[int] = ..., end_time: _Optional[int] = ..., reason: _Optional[str] = ..., waiting_for: _Optional[str] = ...) -> None: ...
 
 class TaskExecutionMeta(_message.Message):
     __slots__ = ("id", "workflow_execution_id", "task_name", "sequence_number", "execution_type", "status", "try_number", "begin_time", "end_time", "pid", "heartbeat_time", "reason", "stop_reason", "log_path")
