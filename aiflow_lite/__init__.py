@@ -42,6 +42,8 @@ _EXPORTS = {
     "AIFlowNotificationClient": "aiflow_lite.ns.client",
     "NotificationClient": "aiflow_lite.ns.client",
     "ListenerProcessor": "aiflow_lite.ns.client",
+    "AiflowError": "aiflow_lite.errors",
+    "AIFlowException": "aiflow_lite.errors",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -29,8 +29,9 @@ class BlobManager:
     def __init__(self, config: Optional[Dict[str, Any]] = None) -> None:
         self.config = dict(config or {})
 
-    def upload(self, local_file: str, name: str) -> str:
-        """Store `local_file` as `name`; return its uri."""
+    def upload(self, local_file_path: str, name: Optional[str] = None) -> str:
+        """Store the file as `name` (default: its file name, as in the spec's
+        `upload(local_file_path=...)`); return its uri."""
         raise NotImplementedError
 
     def download(self, uri: str, local_dir: str) -> str:
@@ -48,18 +49,19 @@ class LocalBlobManager(BlobManager):
             raise InvalidInput("LocalBlobManager needs blob_manager_config.root_directory")
         self.root = os.path.abspath(os.path.expanduser(str(root)))
 
-    def upload(self, local_file: str, name: str) -> str:
-        target = _inside(self.root, name)
+    def upload(self, local_file_path: str, name: Optional[str] = None) -> str:
+        target = _inside(self.root, name or os.path.basename(local_file_path))
         try:
             os.makedirs(os.path.dirname(target), exist_ok=True)
-            if not os.path.exists(target):  # content-addressed names: same name, same bytes
+            # Snapshots have content-addressed names: one already there has the same bytes.
+            if name is None or not os.path.exists(target):
                 tmp = f"{target}.{os.getpid()}.{threading.get_ident()}.tmp"
-                shutil.copyfile(local_file, tmp)
+                shutil.copyfile(local_file_path, tmp)
                 with open(tmp, "rb") as fh:
                     os.fsync(fh.fileno())
                 os.replace(tmp, target)
         except OSError as exc:
-            raise HomeError(f"cannot store the snapshot in {self.root}: "
+            raise HomeError(f"cannot store {local_file_path} in {self.root}: "
                             f"{exc.strerror or exc}") from exc
         return target
 

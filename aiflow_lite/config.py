@@ -48,10 +48,10 @@ AIFLOW_DEFAULTS: dict = {
     "durability": ("normal", "normal: survives process crashes; full: also power loss (fsync)"),
     "busy_timeout_ms": (30000, "how long a writer waits for the database lock, in ms"),
     "history_retention": ("30d", "keep events this long (e.g. 30d, 12h, 0 = forever)"),
-    "notification_server_uri": ("127.0.0.1:50052", "uri of the notification server"),
     **_SERVER_OPTIONS,
-    "task_executor": ("Local", "task executor, options: local"),
-    "task_executor_heartbeat_check_interval": (10, "seconds between heartbeat checks"),
+    "task_executor": ("Local", "task executor: local only (workers on this machine)"),
+    "task_executor_heartbeat_check_interval": (10, "seconds between checks of the running "
+                                               "tasks' heartbeats"),
     "task_heartbeat_timeout": (60, "seconds without a heartbeat before a task is an orphan"),
     "task_heartbeat_interval": (10, "seconds between task heartbeats"),
     "local_executor_parallelism": (10, "number of tasks run at once by the local executor"),
@@ -77,7 +77,8 @@ NOTIFICATION_DEFAULTS: dict = {
     "durability": ("normal", "normal: survives process crashes; full: also power loss (fsync)"),
     "busy_timeout_ms": (30000, "how long a writer waits for the database lock, in ms"),
     "history_retention": ("30d", "keep events this long (e.g. 30d, 12h, 0 = forever)"),
-    "wait_for_server_started_timeout": (5.0, "seconds to wait for a started server to answer"),
+    "wait_for_server_started_timeout": (5.0, "seconds `notification server start -d` waits "
+                                        "for the server to answer"),
 }
 
 CLIENT_DEFAULTS: dict = {
@@ -85,20 +86,45 @@ CLIENT_DEFAULTS: dict = {
     "server_token": (None, "the server's token (or AIFLOW_SERVER_TOKEN)"),
     "tls_ca_file": (None, "PEM CA certificate: talk TLS to the server"),
     "rpc_timeout": (30.0, "seconds a remote call may take"),
-    "blob_manager": (
-        {"blob_manager_class": "aiflow_lite.blob.LocalBlobManager",
-         "blob_manager_config": {"root_directory": "{AIFLOW_HOME}/blob"}},
-        "kept for the spec's file layout; uploads travel inside the call",
-    ),
 }
+
+# Options the spec lists that aiflow_lite has no use for: each is accepted with one line saying
+# why it does nothing (None: any value; a set: the values that would need what we lack).
+_SPEC_ONLY: dict = {
+    AIFLOW_CONFIG_FILE: {
+        "internal_rpc_port": "there is no internal rpc: the scheduler runs in the server process",
+        "rest_port": "aiflow_lite has no REST server yet",
+        "state_backend_uri": "rule and trigger state live in the home's one database",
+        "sql_alchemy_pool_enabled": "there is no SQLAlchemy: each process opens SQLite itself",
+        "sql_alchemy_pool_size": "there is no SQLAlchemy: each process opens SQLite itself",
+        "sql_alchemy_max_overflow": "there is no SQLAlchemy: each process opens SQLite itself",
+        "notification_server_uri": "the scheduler reads the home's event log directly",
+        "k8s_executor_config": "tasks run on this machine only (task_executor: local)",
+    },
+    NOTIFICATION_CONFIG_FILE: {
+        "ha_ttl_ms": "there is no HA mode: one notification server per home",
+        "advertised_uri": "there is no HA mode: clients use the server's own address",
+    },
+    CLIENT_CONFIG_FILE: {
+        "blob_manager": "uploads travel inside the call; the server's blob manager keeps them",
+    },
+}
+# Spec options whose value would need what aiflow_lite does not have: refused in one line.
+_UNSUPPORTED_VALUES: dict = {
+    "task_executor": ({"local"}, "aiflow_lite runs tasks on this machine only: use "
+                                 "task_executor: local"),
+    "enable_ha": ({"false", "0", "no", "off", "none"}, "aiflow_lite has no HA mode: one "
+                  "notification server per home; remove enable_ha"),
+}
+_warned: set = set()  # (file, key): each note once per process
 
 _INT_KEYS = {
     "rpc_port", "server_port", "busy_timeout_ms", "local_executor_parallelism",
     "rpc_max_message_mb", "rpc_max_calls_per_s", "rpc_max_listeners", "executor_zygotes",
 }
 _POSITIVE_FLOAT_KEYS = {
-    "rpc_timeout", "task_executor_heartbeat_check_interval", "task_heartbeat_timeout",
-    "task_heartbeat_interval", "executor_zygote_idle_seconds",
+    "rpc_timeout", "wait_for_server_started_timeout", "task_executor_heartbeat_check_interval",
+    "task_heartbeat_timeout", "task_heartbeat_interval", "executor_zygote_idle_seconds",
     "executor_zygote_max_age_seconds",
 }
 _DURATION_RE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*\Z")
@@ -185,12 +211,46 @@ def _read_yaml(path: str) -> dict:
     except UnicodeDecodeError:
         raise InvalidInput(f"config {path} is not UTF-8 text; fix or remove it") from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise InvalidInput(f"config {path}{where} is not valid YAML; fix or remove it") from exc
+        raise InvalidInput(f"config {path}{_yaml_error_place(exc)} is not valid YAML; fix or "
+                           "remove it") from None
     if not isinstance(data, dict):
         raise InvalidInput(f"config {path} must be a mapping of option: value")
     return data
+
+
+def _yaml_error_place(exc: Any) -> str:
+    """' line N (what is wrong)': the line where the broken construct starts when the parser
+    only noticed at the end of the file (an unclosed bracket or quote), else where it did."""
+    problem, context = getattr(exc, "problem_mark", None), getattr(exc, "context_mark", None)
+    mark = context if context is not None and problem is not None and \
+        problem.index >= len(problem.buffer or "") - 1 else problem
+    if mark is None:
+        return ""
+    what = getattr(exc, "problem", None)
+    return f" line {mark.line + 1}" + (f" ({what})" if what else "")
+
+
+def _check_keys(defaults: Mapping[str, tuple], path: str, data: Mapping[str, Any]) -> None:
+    """Unknown keys (a typo does nothing otherwise) and the spec's options that do nothing
+    here are said on stderr, once; a spec value that needs what is missing is refused."""
+    import difflib
+    import sys
+
+    spec_only = _SPEC_ONLY.get(os.path.basename(path), {})
+    for key, value in data.items():
+        allowed = _UNSUPPORTED_VALUES.get(key)
+        if allowed and str(value).strip().lower() not in allowed[0]:
+            raise InvalidInput(f"config {path}: {key}: {value} is not supported; {allowed[1]}")
+        if key in defaults or key in _UNSUPPORTED_VALUES or (path, key) in _warned:
+            continue
+        _warned.add((path, key))
+        if key in spec_only:
+            sys.stderr.write(f"Note: config {path}: {key} has no effect in aiflow_lite "
+                             f"({spec_only[key]}).\n")
+            continue
+        close = difflib.get_close_matches(str(key), list(defaults), n=1)
+        hint = f"; did you mean {close[0]}?" if close else "; `config list` shows the options"
+        sys.stderr.write(f"Warning: config {path}: unknown option {key!r} is ignored{hint}\n")
 
 
 def _substitute(value: Any, variable: str, replacement: str) -> Any:
@@ -207,7 +267,9 @@ def _substitute(value: Any, variable: str, replacement: str) -> Any:
 
 def _resolve(defaults: Mapping[str, tuple], path: str, home: str) -> dict:
     values = {key: default for key, (default, _help) in defaults.items()}
-    values.update(_read_yaml(path))
+    data = _read_yaml(path)
+    _check_keys(defaults, path, data)
+    values.update(data)
     for key, value in values.items():
         values[key] = _substitute(value, "AIFLOW_HOME", home)
         if key in _INT_KEYS:

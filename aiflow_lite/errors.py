@@ -11,6 +11,10 @@ class AiflowError(Exception):
     """Base class of every error caused by the user's input or environment, not by a bug."""
 
 
+#: The spec's name for it (its API reference's "Raises: AIFlowException").
+AIFlowException = AiflowError
+
+
 class InvalidInput(AiflowError, ValueError):
     """A name, key, value, expression or argument is malformed. Nothing was written."""
 
@@ -21,6 +25,28 @@ class NotFound(AiflowError, LookupError):
 
 class HomeError(AiflowError, OSError):
     """The home directory or its database cannot be created, opened or written."""
+
+
+def make_directory(path: str, what: str = "the home") -> None:
+    """`os.makedirs(path)`, with a failure said as what to fix: which part is a file, or that
+    the place is not writable (HomeError)."""
+    import os
+
+    try:
+        os.makedirs(path, exist_ok=True)
+        return
+    except OSError as exc:
+        error = exc
+    probe = os.path.abspath(path)
+    while probe and not os.path.exists(probe):
+        probe = os.path.dirname(probe)
+    if probe and not os.path.isdir(probe):
+        reason = (f"{probe} is a file, not a directory" if probe == os.path.abspath(path)
+                  else f"{probe} is a file, so no directory can be made inside it")
+    else:
+        reason = error.strerror or str(error)
+    raise HomeError(f"cannot use {path} as {what}: {reason}; set AIFLOW_HOME (or --home) to a "
+                    "directory you can write") from None
 
 
 class SchemaError(AiflowError):

@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterator, Optional, Sequence
 
 import apsw
 
-from aiflow_lite.errors import HomeError, InvalidInput, SchemaError
+from aiflow_lite.errors import HomeError, InvalidInput, SchemaError, make_directory
 
 DURABILITY_LEVELS = {"normal": "NORMAL", "full": "FULL"}
 DEFAULT_BUSY_TIMEOUT_MS = 30_000
@@ -79,9 +79,8 @@ class Database:
         self.durability = durability
         self._depth = 0
         self._after_commit: list = []
+        make_directory(os.path.dirname(os.path.abspath(path)), "the database's directory")
         try:
-            parent = os.path.dirname(os.path.abspath(path))
-            os.makedirs(parent, exist_ok=True)
             self._conn = apsw.Connection(path)
         except (OSError, apsw.Error) as exc:
             raise HomeError(f"cannot open database {path}: {_reason(exc)}") from exc

@@ -89,3 +89,15 @@ def test_local_blob_manager_keeps_names_inside_its_root(tmp_path):
             blob.upload(str(source), bad)
     with pytest.raises(InvalidInput, match="no such class"):
         load_blob_manager("nowhere.Missing", {})
+
+
+def test_upload_takes_the_spec_signature_and_keeps_the_newest_file(tmp_path):
+    blob = LocalBlobManager({"root_directory": str(tmp_path / "root")})
+    source = tmp_path / "model.bin"
+    source.write_bytes(b"v1")
+    uri = blob.upload(local_file_path=str(source))  # as the spec calls it: no name
+    assert uri == str(tmp_path / "root" / "model.bin")
+    source.write_bytes(b"v2")
+    assert blob.upload(local_file_path=str(source)) == uri
+    with open(blob.download(uri, str(tmp_path / "dl")), "rb") as fh:
+        assert fh.read() == b"v2"

@@ -208,3 +208,36 @@ def test_upload_refuses_files_that_are_missing(home, tmp_path):
     assert "no such file or directory" in fail("workflow", "upload", str(tmp_path / "wf.py"),
                                                "-f", str(tmp_path / "missing.csv"))
     assert json.loads(ok("workflow", "list", "-o", "json").stdout) == []
+
+
+def test_schedule_and_trigger_lists(home):
+    from aiflow_lite import ops
+    from aiflow_lite.conditions import SingleEventCondition, WorkflowRule
+
+    ok("workflow", "upload", str(SAMPLES / "quickstart.py"))
+    for noun in ("schedule", "trigger"):
+        assert json.loads(ok(f"workflow-{noun}", "list", "quickstart_workflow", "-o",
+                             "json").stdout) == []
+        assert "(none)" in ok(f"workflow-{noun}", "list", "quickstart_workflow").stdout
+    ok("workflow-schedule", "add", "quickstart_workflow", "cron@0 * * * *")
+    ops.add_workflow_trigger(WorkflowRule(SingleEventCondition("go")), "quickstart_workflow")
+    schedules = json.loads(ok("workflow-schedule", "list", "quickstart_workflow", "-o",
+                              "json").stdout)
+    assert [s["expression"] for s in schedules] == ["cron@0 * * * *"]
+    triggers = yaml.safe_load(ok("workflow-trigger", "list", "quickstart_workflow", "-o",
+                                 "yaml").stdout)
+    assert [t["description"]["condition"]["event_keys"] for t in triggers] == [["go"]]
+    assert "cron@0 * * * *" in ok("workflow-schedule", "list", "quickstart_workflow").stdout
+    assert "not_there" in fail("workflow-trigger", "list", "not_there")
+
+
+def test_disable_takes_the_spec_output_option_and_both_commands_say_their_version(home):
+    import aiflow_lite
+    from aiflow_lite.cli.notification import cli as notification_cli
+
+    ok("workflow", "upload", str(SAMPLES / "quickstart.py"))
+    shown = json.loads(ok("workflow", "disable", "quickstart_workflow", "-o", "json").stdout)
+    assert [(w["name"], w["is_enabled"]) for w in shown] == [("quickstart_workflow", False)]
+    assert "enabled." in ok("workflow", "enable", "quickstart_workflow", "-o", "plain").stdout
+    assert ok("--version").stdout.strip() == aiflow_lite.__version__
+    assert invoke(notification_cli, "--version").stdout.strip() == aiflow_lite.__version__

@@ -169,7 +169,7 @@ def test_a_home_without_permissions_is_one_line(tmp_path, processes):
     finally:
         parent.chmod(0o700)
     assert proc.returncode == 1, err
-    assert err.startswith("Error: cannot open database") and "ermission denied" in err
+    assert err.startswith("Error: cannot use ") and "ermission denied" in err
     assert len(err.strip().splitlines()) == 1 and out == ""
     assert not (parent / "home").exists()
 
@@ -256,9 +256,12 @@ def test_db_commands(home):
     head = MIGRATIONS[-1].version
     assert f"schema version {head}" in invoke(cli, "db", "init").stdout
     _send("k", "v")
-    down = invoke(cli, "db", "downgrade")
+    asked = invoke(cli, "db", "downgrade", "-v", "0", input="n\n")  # it drops data: it asks
+    assert asked.exit_code == 1 and "1 events" in asked.stdout
+    assert invoke(cli, "event", "count", "k").stdout.strip() == "1"  # nothing changed
+    down = invoke(cli, "db", "downgrade", input="y\n")
     assert down.exit_code == 0 and f"{head} -> {head - 1}" in down.stdout
-    assert invoke(cli, "db", "downgrade", "-v", "0").exit_code == 0
+    assert invoke(cli, "db", "downgrade", "-v", "0", "-y").exit_code == 0
     assert invoke(cli, "db", "upgrade").stdout.strip().endswith(f"0 -> {head}.")
     assert invoke(cli, "event", "count", "k").stdout.strip() == "0"  # version 0 held no events
     _send("k", "v")
@@ -273,11 +276,31 @@ def test_db_commands(home):
     assert "above the current" in invoke(cli, "db", "downgrade", "-v", str(head + 1)).stderr
 
 
+def test_db_reset_and_downgrade_refuse_while_a_server_uses_the_home(home):
+    """A held lock is what a running server has: the commands name its pid, change nothing."""
+    from aiflow_lite.config import load_aiflow_settings
+    from aiflow_lite.engine.lock import acquire, lock_path, notification_lock_path
+
+    invoke(cli, "db", "init")
+    _send("k", "v")
+    for path in (lock_path, notification_lock_path):
+        fd = acquire(path(load_aiflow_settings()))
+        try:
+            for args in (("db", "reset", "-y"), ("db", "downgrade", "-v", "0", "-y")):
+                refused = invoke(cli, *args)
+                assert refused.exit_code == 1 and f"(pid {os.getpid()})" in refused.stderr
+                assert "server stop" in refused.stderr
+        finally:
+            os.close(fd)
+        assert invoke(cli, "event", "count", "k").stdout.strip() == "1"
+    assert invoke(cli, "db", "reset", "-y").exit_code == 0
+
+
 def test_an_older_schema_asks_for_an_upgrade(home):
     from aiflow_lite.schema import MIGRATIONS
 
     invoke(cli, "db", "init")
-    assert invoke(cli, "db", "downgrade", "-v", "1").exit_code == 0
+    assert invoke(cli, "db", "downgrade", "-v", "1", "-y").exit_code == 0
     stale = invoke(cli, "event", "count", "k")
     assert stale.exit_code == 1 and "run `aiflow db upgrade`" in stale.stderr
     assert invoke(cli, "db", "upgrade").exit_code == 0

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from conftest import wait_for
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 AIFLOW = [sys.executable, "-c", "from aiflow_lite.cli.aiflow import main; main()"]
@@ -170,3 +173,52 @@ def test_the_event_trigger_example_follows_the_triggered_workflow(home):
     summary = json.loads(proc.stdout)
     ran = {(t["workflow_execution_id"], t["task_name"], t["status"]) for t in summary["tasks"]}
     assert ran == {(1, "event_task", "SUCCESS"), (2, "task1", "SUCCESS")}
+
+
+def _descendants(pid: int) -> set:
+    """Every process whose parent chain leads to `pid` (workers run in sessions of their own,
+    but are still its descendants until it exits)."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
+                    parents[int(entry)] = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_stops_every_task_of_the_run_reports_and_exits_2(home, signum):
+    proc = subprocess.Popen([*AIFLOW, "run", str(EXAMPLES / "streaming" / "workflow.py")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for line in proc.stdout:  # timestamped progress lines: not a terminal
+            if "producer #1 RUNNING" in line:
+                break
+        workers = _descendants(proc.pid)
+        assert workers  # the fork server and the producer at least
+        proc.send_signal(signum)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 2, err
+    assert "INTERRUPTED" in out and "producer  1     STOPPED" in out
+    assert "Traceback" not in err and "Aborted" not in err
+    wait_for(lambda: not any(_alive(p) for p in workers), timeout=10,
+             message="every process of the run gone")

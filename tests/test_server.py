@@ -339,7 +339,8 @@ def test_a_worker_without_heartbeats_is_killed_and_failed(home, server, tmp_path
                   "with Workflow(name='frozen'):\n"
                   "    PythonOperator(name='t', python_callable=freeze)\n")
     home.mkdir(exist_ok=True)
-    configure(home, "task_heartbeat_interval: 0.2\ntask_heartbeat_timeout: 1\n")
+    configure(home, "task_heartbeat_interval: 0.2\ntask_heartbeat_timeout: 1\n"
+                    "task_executor_heartbeat_check_interval: 0.2\n")
     aiflow("workflow", "upload", str(wf))
     server()
     execution = start_execution("frozen")

@@ -42,6 +42,14 @@ PATHS = [
     ("ai_flow.ops.workflow_ops", "list_workflows"),
     ("ai_flow.ops.workflow_snapshot_ops", "list_workflow_snapshots"),
     ("ai_flow.blob_manager.impl.local_blob_manager", "LocalBlobManager"),
+    ("ai_flow.common.exception.exceptions", "AIFlowException"),
+    ("ai_flow.metadata.namespace", "NamespaceMeta"),
+    ("ai_flow.metadata.task_execution", "TaskExecutionMeta"),
+    ("ai_flow.metadata.workflow", "WorkflowMeta"),
+    ("ai_flow.metadata.workflow_execution", "WorkflowExecutionMeta"),
+    ("ai_flow.metadata.workflow_schedule", "WorkflowScheduleMeta"),
+    ("ai_flow.metadata.workflow_snapshot", "WorkflowSnapshotMeta"),
+    ("ai_flow.metadata.workflow_event_trigger", "WorkflowEventTriggerMeta"),
 ]
 
 
@@ -51,6 +59,14 @@ def test_spec_import_path_resolves_to_aiflow_lite(module, name):
     assert getattr(obj, "__module__", "").startswith("aiflow_lite")
     if name in aiflow_lite.__all__:
         assert getattr(aiflow_lite, name) is obj
+
+
+def test_ops_raise_the_spec_exception_name(home):
+    from ai_flow import ops
+    from ai_flow.common.exception.exceptions import AIFlowException
+
+    with pytest.raises(AIFlowException, match="no workflow execution with id 404"):
+        ops.stop_workflow_execution(404)
 
 
 def test_shims_hold_no_logic():

@@ -25,6 +25,8 @@ NOUNS = {
 @click.group(cls=RootGroup, lazy=NOUNS,
              context_settings={"help_option_names": ["-h", "--help"]})
 @debug_option
+@click.version_option(__version__, "--version", prog_name="aiflow", message="%(version)s",
+                      help="Show the version and exit.")
 def cli(debug: bool) -> None:
     """AIFlow: an event-based workflow orchestrator for machine learning, on one machine.
 

@@ -14,6 +14,8 @@ from aiflow_lite.cli.server import notification_server
 
 @click.group(cls=RootGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @debug_option
+@click.version_option(__version__, "--version", prog_name="notification", message="%(version)s",
+                      help="Show the version and exit.")
 def cli(debug: bool) -> None:
     """Notification service: send, list, count and listen to the events of an AIFlow home.
 

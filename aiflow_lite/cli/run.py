@@ -1,15 +1,16 @@
 """`aiflow run FILE`: run a workflow to the end in this process and exit with its result, for CI.
 
 Exit codes: 0 success; 1 a task failed (or, with --strict, some task never triggered);
-2 timed out or stopped. Nothing needs to be started first: a temporary home is used unless
---home says otherwise.
+2 timed out, stopped or interrupted (SIGINT/SIGTERM stop every task the run started first).
+Nothing needs to be started first: a temporary home is used unless --home says otherwise.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from typing import Any, List, Optional
+from typing import Any, Callable, Iterator, List, Optional
 
 import click
 
@@ -40,10 +41,13 @@ def run(file_path: str, files: Optional[str], workflow_name: Optional[str], home
     import shutil
     import tempfile
 
+    from aiflow_lite.errors import make_directory
     from aiflow_lite.ops.backend import serve_locally
 
     serve_locally()  # this run's own scheduler serves it, whatever aiflow_client.yaml names
     temporary = home is None
+    if home is not None:
+        make_directory(home)  # before anything starts: a bad --home is one line
     home = os.path.abspath(home) if home else tempfile.mkdtemp(prefix="aiflow-run-")
     os.environ["AIFLOW_HOME"] = home
     os.environ.pop("NOTIFICATION_HOME", None)
@@ -110,13 +114,40 @@ def _upload_and_run(service: Any, file_path: str, files: Optional[str],
     progress = Progress(quiet=output == "json")
     progress.begin(chosen.namespace, chosen.name, execution_id)
     try:
-        result = run_execution(service, execution_id, timeout, progress.update, strict)
+        with _signals_stop_the_run() as interrupted:
+            result = run_execution(service, execution_id, timeout, progress.update, strict,
+                                   interrupted)
     finally:
         progress.end()
     write_summary(result, output)
     if junit_xml:
         write_junit(result, junit_xml)
     return result.exit_code
+
+
+@contextlib.contextmanager
+def _signals_stop_the_run() -> Iterator[Callable[[], bool]]:
+    """While the run goes on, SIGINT (Ctrl-C) and SIGTERM do not kill this process (its tasks
+    would outlive it, writing into a home about to be deleted): they ask the run to stop every
+    task it started, then it reports and exits 2. A second signal only says it is on its way."""
+    import signal
+
+    received: List[int] = []
+
+    def handler(signum: int, frame: object) -> None:
+        if received:
+            click.echo("Still stopping the run's tasks (a few seconds at most)...", err=True)
+        else:
+            click.echo(f"\n{signal.Signals(signum).name}: stopping every task of the run...",
+                       err=True)
+        received.append(signum)
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield lambda: bool(received)
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def _choose(metas: List[Any], name: Optional[str]) -> Optional[Any]:

@@ -104,13 +104,16 @@ def _log_tail(task: Any) -> str:
 def write_summary(result: Any, output: str) -> None:
     finished = result.execution.status in ("SUCCESS", "FAILED", "STOPPED")
     verdict = {0: "SUCCESS" if finished else "QUIESCENT (no task left to run)", 1: "FAILED",
-               2: "TIMED OUT" if result.timed_out else "STOPPED"}[result.exit_code]
+               2: "TIMED OUT" if result.timed_out else
+               "INTERRUPTED (every task it started was stopped)" if result.interrupted else
+               "STOPPED"}[result.exit_code]
     if output == "json":
         click.echo(json.dumps({
             "workflow": f"{result.execution.namespace}.{result.execution.workflow_name}",
             "workflow_execution_id": result.execution.id, "status": result.execution.status,
             "result": verdict, "exit_code": result.exit_code, "seconds": round(result.seconds, 3),
-            "timed_out": result.timed_out, "never_triggered": result.never_triggered,
+            "timed_out": result.timed_out, "interrupted": result.interrupted,
+            "never_triggered": result.never_triggered,
             "listening": result.listening, "tasks": [t.to_dict() for t in result.tasks],
         }, indent=2))
         return

@@ -57,8 +57,8 @@ def _define(group: click.Group, noun: str, columns: tuple, example_name: str) ->
     def list_(workflow_name: str, namespace: str, output: str) -> None:
         from aiflow_lite.cli.output import emit
 
-        emit((m.to_dict() for m in op("list")(workflow_name, namespace)), columns, output,
-             time_columns=times)
+        items = op("list", plural=True)(workflow_name, namespace)
+        emit((m.to_dict() for m in items), columns, output, time_columns=times)
 
     list_.help = f"Lists the {noun}s of a workflow.\n\nExample: aiflow workflow-{noun} list " \
                  f"{example_name}"

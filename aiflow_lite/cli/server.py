@@ -77,7 +77,10 @@ def start_server(role: Role, daemon: bool) -> None:
             [sys.executable, "-m", "aiflow_lite.server.processes", role.name],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True, close_fds=True)
-    deadline = time.monotonic() + START_TIMEOUT_S
+    # The notification server's config names its wait (the spec's option); the AIFlow server's
+    # has none, and it starts a scheduler and a fork server too.
+    wait_s = float(settings.values.get("wait_for_server_started_timeout", START_TIMEOUT_S))
+    deadline = time.monotonic() + wait_s
     address = None
     while True:  # up means: it holds the lock and its port answers
         if role.running_pid(settings) == process.pid:
@@ -135,7 +138,7 @@ def _last_error(log_path: str) -> str:
             lines = [line.strip() for line in fh.readlines()[-20:] if line.strip()]
     except OSError:
         return "no log"
-    errors = [line for line in lines if line.startswith("Error:")]
+    errors = [line[len("Error:"):].strip() for line in lines if line.startswith("Error:")]
     return (errors or lines or ["no output"])[-1]
 
 

@@ -142,11 +142,17 @@ def _toggle(enabled: bool) -> Any:
     @workflow.command(verb)
     @click.argument("workflow_name")
     @_NAMESPACE
-    def command(workflow_name: str, namespace: str) -> None:
+    @output_option
+    def command(workflow_name: str, namespace: str, output: str) -> None:
         from aiflow_lite import ops
+        from aiflow_lite.cli.output import emit
 
         getattr(ops, f"{verb}_workflow")(workflow_name, namespace)
-        click.echo(f"Workflow: {namespace}.{workflow_name}, {verb}d.")
+        if output in ("table", "plain"):
+            click.echo(f"Workflow: {namespace}.{workflow_name}, {verb}d.")
+        else:  # the workflow as it is now, for scripts
+            emit([ops.get_workflow(workflow_name, namespace).to_dict()], WORKFLOW_COLUMNS,
+                 output)
 
     command.help = (
         f"{verb.capitalize()}s a workflow"

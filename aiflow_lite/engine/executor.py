@@ -69,6 +69,9 @@ class LocalExecutor:
         self._next_sweep = time.monotonic() + SWEEP_S
         self._strays: set = set()
         self.heartbeat_timeout_s = float(settings.values.get("task_heartbeat_timeout", 60))
+        self.heartbeat_check_s = float(
+            settings.values.get("task_executor_heartbeat_check_interval", 10))
+        self._next_heartbeat_check = 0.0
         self._snapshots: Dict[int, Tuple[str, str]] = {}  # snapshot id → (uri, file name)
         self._namespaces: Dict[int, str] = {}  # task execution id → namespace, while launched
         os.makedirs(results_dir(settings.home), exist_ok=True)
@@ -244,10 +247,12 @@ class LocalExecutor:
         """Now and then: every RUNNING execution must be watched by someone. One we do not
         track is adopted if its worker lives, and reported if it does not."""
         now = time.monotonic()
+        if now >= self._next_heartbeat_check:
+            self._next_heartbeat_check = now + self.heartbeat_check_s
+            self._check_heartbeats()
         if now < self._next_stray_check:
             return
         self._next_stray_check = now + STRAY_CHECK_S
-        self._check_heartbeats()
         if now >= self._next_sweep:  # the rare files of processes not ours to reap
             self._next_sweep = now + SWEEP_S
             self._sweep_results()

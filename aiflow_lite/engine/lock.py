@@ -11,6 +11,7 @@ from typing import Optional
 from aiflow_lite.config import Settings
 
 LOCK_FILE = "scheduler.lock"
+NOTIFICATION_LOCK_FILE = "notification_server.lock"
 
 
 def lock_path(settings: Settings) -> str:
@@ -20,6 +21,15 @@ def lock_path(settings: Settings) -> str:
 def running_scheduler_pid(settings: Settings) -> Optional[int]:
     """The pid of the scheduler holding this home's lock, or None when none runs."""
     return pid_holding(lock_path(settings))
+
+
+def notification_lock_path(settings: Settings) -> str:
+    return os.path.join(settings.home, NOTIFICATION_LOCK_FILE)
+
+
+def running_notification_server_pid(settings: Settings) -> Optional[int]:
+    """The pid of the notification server holding this home's lock, or None."""
+    return pid_holding(notification_lock_path(settings))
 
 
 def pid_holding(path: str) -> Optional[int]:

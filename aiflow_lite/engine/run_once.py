@@ -35,6 +35,7 @@ class RunResult:
     executions: List[WorkflowExecutionMeta] = field(default_factory=list)
     #: What the executions still listened for when the run closed them (DESIGN.md §4).
     listening: List[str] = field(default_factory=list)
+    interrupted: bool = False  # SIGINT or SIGTERM: the run stopped everything it started
 
     def label(self, task: TaskExecutionMeta) -> str:
         """The task's name; qualified by its workflow when the run followed several."""
@@ -47,13 +48,15 @@ class RunResult:
 def run_execution(service: SchedulerService, execution_id: int,
                   timeout: Optional[float] = None,
                   on_change: Optional[Callable[[List[TaskExecutionMeta]], None]] = None,
-                  strict: bool = False) -> RunResult:
+                  strict: bool = False,
+                  interrupted: Optional[Callable[[], bool]] = None) -> RunResult:
     """Schedule `execution_id` with `service` (this process's scheduler, made before the upload
     so that its fork server warms up meanwhile) until quiescence or `timeout` seconds.
-    Executions that start meanwhile (a workflow trigger fired by this one) are followed too."""
+    Executions that start meanwhile (a workflow trigger fired by this one) are followed too.
+    Once `interrupted()` is true (a signal), everything is stopped as on a timeout."""
     started = time.monotonic()
     seen: Dict[int, str] = {}
-    timed_out = False
+    timed_out = stopped_by_signal = False
     store = service.scheduler.executions
     followed = [execution_id]
     tasks: List[TaskExecutionMeta] = []
@@ -77,11 +80,15 @@ def run_execution(service: SchedulerService, execution_id: int,
         if all(_quiescent(service, eid, [t for t in tasks if t.workflow_execution_id == eid])
                for eid in followed):
             break
-        if timeout is not None and time.monotonic() - started > timeout and not timed_out:
-            timed_out = True
-            for eid in followed:
-                _stop(service, eid)
-            continue
+        if not (timed_out or stopped_by_signal):
+            if timeout is not None and time.monotonic() - started > timeout:
+                timed_out = True
+            elif interrupted is not None and interrupted():
+                stopped_by_signal = True
+            if timed_out or stopped_by_signal:
+                for eid in followed:
+                    _stop(service, eid)
+                continue
         # Short naps while workers run: their exits come through the fork server, not the log.
         service.sleep(0.01 if service.executor.active() else 0.5)
     # Quiescent: nothing runs and nothing in the log is left to apply. An execution that would
@@ -90,7 +97,7 @@ def run_execution(service: SchedulerService, execution_id: int,
     executions = [store.get_execution(eid) for eid in followed]
     tasks = [t for eid in followed for t in store.list_task_executions(eid)]
     result = RunResult(executions[0], tasks, [], timed_out, time.monotonic() - started,
-                       executions=executions)
+                       executions=executions, interrupted=stopped_by_signal)
     for execution in executions:
         if listening[execution.id]:
             who = f"{execution.workflow_name}: " if len(executions) > 1 else ""
@@ -130,7 +137,8 @@ def _stop(service: SchedulerService, execution_id: int) -> None:
 def _exit_code(result: RunResult, strict: bool) -> int:
     if any(t.status == "FAILED" for t in _latest(result.tasks)):
         return EXIT_FAILED
-    if result.timed_out or any(e.status == "STOPPED" for e in result.executions):
+    if result.timed_out or result.interrupted or any(
+            e.status == "STOPPED" for e in result.executions):
         return EXIT_TIMEOUT
     if strict and result.never_triggered:
         return EXIT_FAILED

@@ -22,7 +22,11 @@ import threading
 from typing import Callable, Optional
 
 from aiflow_lite.config import Settings, load_aiflow_settings, load_notification_settings
-from aiflow_lite.engine.lock import acquire, pid_holding
+from aiflow_lite.engine.lock import (
+    acquire,
+    notification_lock_path,
+    running_notification_server_pid,
+)
 from aiflow_lite.errors import AiflowError
 from aiflow_lite.server.grpc_server import RpcServer, write_address_file
 
@@ -30,15 +34,6 @@ log = logging.getLogger(__name__)
 
 AIFLOW_ADDRESS_FILE = "aiflow_server.addr"
 NOTIFICATION_ADDRESS_FILE = "notification_server.addr"
-NOTIFICATION_LOCK_FILE = "notification_server.lock"
-
-
-def notification_lock_path(settings: Settings) -> str:
-    return os.path.join(settings.home, NOTIFICATION_LOCK_FILE)
-
-
-def running_notification_server_pid(settings: Settings) -> Optional[int]:
-    return pid_holding(notification_lock_path(settings))
 
 
 def _on_signals(stop: Callable[[], None]) -> None:

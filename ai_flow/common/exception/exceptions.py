@@ -1,0 +1,3 @@
+from aiflow_lite.errors import AIFlowException
+
+__all__ = ["AIFlowException"]

@@ -1,0 +1,3 @@
+from aiflow_lite.meta import NamespaceMeta
+
+__all__ = ["NamespaceMeta"]

@@ -1,0 +1,3 @@
+from aiflow_lite.meta import TaskExecutionMeta
+
+__all__ = ["TaskExecutionMeta"]

@@ -1,0 +1,3 @@
+from aiflow_lite.meta import WorkflowMeta
+
+__all__ = ["WorkflowMeta"]

@@ -1,0 +1,3 @@
+from aiflow_lite.meta import WorkflowTriggerMeta as WorkflowEventTriggerMeta
+
+__all__ = ["WorkflowEventTriggerMeta"]

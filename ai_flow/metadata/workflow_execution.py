@@ -1,0 +1,3 @@
+from aiflow_lite.meta import WorkflowExecutionMeta
+
+__all__ = ["WorkflowExecutionMeta"]

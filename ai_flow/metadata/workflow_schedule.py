@@ -1,0 +1,3 @@
+from aiflow_lite.meta import WorkflowScheduleMeta
+
+__all__ = ["WorkflowScheduleMeta"]

@@ -1,0 +1,3 @@
+from aiflow_lite.meta import WorkflowSnapshotMeta
+
+__all__ = ["WorkflowSnapshotMeta"]
