@@ -62,6 +62,26 @@ def test_status_says_what_an_idle_execution_waits_for(home, tmp_path):
     assert "RUNNING, idle: waiting for 'data_ready' to start 'b'" in text
 
 
+def test_status_shows_user_events_unless_asked_for_internal_ones(home, tmp_path):
+    with NotificationClient() as client:
+        client.send_event("data_ready", "hour-7")
+    wf = tmp_path / "wf.py"
+    wf.write_text("from ai_flow.model.workflow import Workflow\n"
+                  "from ai_flow.operators.bash import BashOperator\n"
+                  "with Workflow(name='w'):\n"
+                  "    for i in range(30):\n"
+                  "        BashOperator(name=f't{i}', bash_command='true')\n")
+    ops.upload_workflows(str(wf))
+    ops.start_workflow_execution("w")
+    with open_database(load_aiflow_settings()) as db:
+        Scheduler(db).step(now_ms())  # 30 QUEUED status events after the user's one
+    shown = collect(load_aiflow_settings())
+    assert [e.key for e in shown.events] == ["data_ready"]
+    everything = collect(load_aiflow_settings(), internal=True)
+    assert len(everything.events) == 10
+    assert all(e.key.startswith("__aiflow.") for e in everything.events)
+
+
 def test_status_on_an_empty_home(home):
     text = _text(render(collect(load_aiflow_settings())))
     assert "running executions" in text and "latest events" in text

@@ -28,7 +28,8 @@ class StatusSnapshot:
 
 
 def collect(settings: Any, namespace: Optional[str] = None,
-            workflow: Optional[str] = None, events: int = 10) -> StatusSnapshot:
+            workflow: Optional[str] = None, events: int = 10,
+            internal: bool = False) -> StatusSnapshot:
     from aiflow_lite.engine.executions import ExecutionStore
     from aiflow_lite.engine.lock import lock_path, running_scheduler_pid
     from aiflow_lite.events import now_ms
@@ -56,9 +57,7 @@ def collect(settings: Any, namespace: Optional[str] = None,
             executions=[(e, list(store.latest_task_executions(e.id).values()))
                         for e in running[:50]],
         )
-        latest = log.latest_offset()
-        snapshot.events = list(reversed(log.read_after(max(0, latest - events * 5),
-                                                       namespace=namespace)))[:events]
+        snapshot.events = log.latest(events, namespace=namespace, internal=internal)
         snapshot.schedules = db.rows(
             "SELECT w.namespace, w.name, s.id, s.expression, s.next_fire_time, s.is_paused "
             "FROM workflow_schedule s JOIN workflow w ON w.id = s.workflow_id "
@@ -120,8 +119,10 @@ def render(snapshot: StatusSnapshot) -> Any:
 @click.option("--workflow", "workflow_name", default=None, help="Only this workflow.")
 @click.option("--interval", type=click.FloatRange(min=0.1), default=1.0, show_default=True,
               help="Seconds between refreshes.")
+@click.option("--internal", is_flag=True,
+              help="Also show aiflow_lite's own events (task statuses, commands, results).")
 def status(once: bool, namespace: Optional[str], workflow_name: Optional[str],
-           interval: float) -> None:
+           interval: float, internal: bool) -> None:
     """Shows a live view of this home: scheduler, running executions, events, schedules.
 
     Example: aiflow status --once
@@ -131,16 +132,19 @@ def status(once: bool, namespace: Optional[str], workflow_name: Optional[str],
 
     settings = load_aiflow_settings()
     console = make_console()
+
+    def view() -> Any:
+        return render(collect(settings, namespace, workflow_name, internal=internal))
+
     if once or not sys.stdout.isatty():
-        console.print(render(collect(settings, namespace, workflow_name)))
+        console.print(view())
         return
     from rich.live import Live
 
-    with Live(render(collect(settings, namespace, workflow_name)), console=console,
-              refresh_per_second=4, screen=False) as live:
+    with Live(view(), console=console, refresh_per_second=4, screen=False) as live:
         try:
             while True:
                 time.sleep(interval)
-                live.update(render(collect(settings, namespace, workflow_name)))
+                live.update(view())
         except KeyboardInterrupt:
             pass

@@ -15,6 +15,7 @@ from aiflow_lite.events import (
     ANY_KEY,
     DEFAULT_NAMESPACE,
     EVENT_COLUMNS,
+    RESERVED_KEY_PREFIX,
     Event,
     EventRow,
     check_event,
@@ -121,6 +122,20 @@ class EventLog:
             sql += " LIMIT ?"
             params.append(int(limit))
         return [Event(*row) for row in self.db.execute(sql, params)]
+
+    def latest(self, limit: int, *, namespace: Optional[str] = None,
+               internal: bool = False, window: int = 10_000) -> List[Event]:
+        """The newest `limit` events among the last `window` offsets, newest first;
+        aiflow_lite's own (`__aiflow.*`) only with `internal` (a view of a busy home would
+        show nothing else)."""
+        where, params = _filters(max(0, self.latest_offset() - window), None, namespace, None,
+                                 None)
+        if not internal:
+            where += " AND substr(key, 1, ?) != ?"
+            params += [len(RESERVED_KEY_PREFIX), RESERVED_KEY_PREFIX]
+        return [Event(*row) for row in self.db.execute(
+            f"SELECT {EVENT_COLUMNS} FROM event WHERE {where} ORDER BY \"offset\" DESC "
+            "LIMIT ?", [*params, int(limit)])]
 
     def count(
         self,
