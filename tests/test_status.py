@@ -46,18 +46,23 @@ def test_status_shows_executions_events_and_schedules(home, tmp_path):
     assert len(collect(load_aiflow_settings(), workflow="w").executions) == 1
 
 
-def test_status_says_what_an_idle_execution_waits_for(home, tmp_path):
+def _start_one_step(tmp_path, body: str) -> None:
+    """Upload a workflow 'w' made of `body`, start it, and apply one scheduler step."""
     wf = tmp_path / "wf.py"
     wf.write_text("from ai_flow.model.action import TaskAction\n"
                   "from ai_flow.model.workflow import Workflow\n"
                   "from ai_flow.operators.bash import BashOperator\n"
-                  "with Workflow(name='w'):\n"
-                  "    BashOperator(name='b', bash_command='true').action_on_event_received("
-                  "TaskAction.START, 'data_ready')\n")
+                  "with Workflow(name='w'):\n" + body)
     ops.upload_workflows(str(wf))
     ops.start_workflow_execution("w")
     with open_database(load_aiflow_settings()) as db:
-        Scheduler(db).step(now_ms())  # started: no task to run until data_ready comes
+        Scheduler(db).step(now_ms())
+
+
+def test_status_says_what_an_idle_execution_waits_for(home, tmp_path):
+    # Started: no task to run until data_ready comes.
+    _start_one_step(tmp_path, "    BashOperator(name='b', bash_command='true')"
+                              ".action_on_event_received(TaskAction.START, 'data_ready')\n")
     text = _text(render(collect(load_aiflow_settings())))
     assert "RUNNING, idle: waiting for 'data_ready' to start 'b'" in text
 
@@ -65,16 +70,9 @@ def test_status_says_what_an_idle_execution_waits_for(home, tmp_path):
 def test_status_shows_user_events_unless_asked_for_internal_ones(home, tmp_path):
     with NotificationClient() as client:
         client.send_event("data_ready", "hour-7")
-    wf = tmp_path / "wf.py"
-    wf.write_text("from ai_flow.model.workflow import Workflow\n"
-                  "from ai_flow.operators.bash import BashOperator\n"
-                  "with Workflow(name='w'):\n"
-                  "    for i in range(30):\n"
-                  "        BashOperator(name=f't{i}', bash_command='true')\n")
-    ops.upload_workflows(str(wf))
-    ops.start_workflow_execution("w")
-    with open_database(load_aiflow_settings()) as db:
-        Scheduler(db).step(now_ms())  # 30 QUEUED status events after the user's one
+    # 30 QUEUED status events after the user's one.
+    _start_one_step(tmp_path, "    for i in range(30):\n"
+                              "        BashOperator(name=f't{i}', bash_command='true')\n")
     shown = collect(load_aiflow_settings())
     assert [e.key for e in shown.events] == ["data_ready"]
     everything = collect(load_aiflow_settings(), internal=True)

@@ -162,7 +162,8 @@ class Scheduler:
             # workflow the trigger starts.
             states = {("", 0, name): value
                       for name, value in self.schedules.trigger_states(trigger.id).items()}
-            context = decide.RuleContext(_NewestStatuses(self, trigger.workflow_id), states, "", 0)
+            context = decide.RuleContext(
+                _NewestStatuses(self.executions, trigger.workflow_id), states, "", 0)
             try:
                 fired = rule.trigger(event, context)
             except Exception:
@@ -431,15 +432,16 @@ class _NewestStatuses(Mapping):
     in the newest execution of the workflow the trigger starts (None if it has none), so a
     trigger can wait for the previous run, say. Read only when a condition asks."""
 
-    def __init__(self, scheduler: Scheduler, workflow_id: int) -> None:
-        self._scheduler, self._workflow_id = scheduler, workflow_id
+    def __init__(self, executions: ExecutionStore, workflow_id: int) -> None:
+        self._executions, self._workflow_id = executions, workflow_id
         self._statuses: Optional[Dict[str, TaskStatus]] = None
 
     def _load(self) -> Dict[str, TaskStatus]:
         if self._statuses is None:
-            newest = self._scheduler.executions.newest_execution(self._workflow_id)
+            newest = self._executions.newest_execution(self._workflow_id)
             self._statuses = {} if newest is None else {
-                name: item.status for name, item in self._scheduler._latest(newest).items()}
+                name: TaskStatus(meta.status)
+                for name, meta in self._executions.latest_task_executions(newest).items()}
         return self._statuses
 
     def __getitem__(self, name: str) -> TaskStatus:

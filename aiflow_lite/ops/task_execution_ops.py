@@ -28,21 +28,26 @@ def _task_command(command: str, workflow_execution_id: int, task_name: str) -> N
     from aiflow_lite.errors import InvalidInput, NotFound
     from aiflow_lite.loader import unpickle_workflow
 
-    with execution_store() as (store, _, _), store.db.transaction():
+    with execution_store() as (store, _, _):
+        # The task name is checked before taking the write lock: unpickling a workflow may
+        # import the user's libraries, and the scheduler and workers must not wait for that.
         execution = store.require_execution(workflow_execution_id)
-        if execution.status == "INIT":
-            raise InvalidInput(f"workflow execution {workflow_execution_id} has not started yet "
-                               "(INIT): wait for the scheduler to start it")
-        if execution.status != "RUNNING":
-            raise InvalidInput(
-                f"workflow execution {workflow_execution_id} is already {execution.status}; "
-                f"nothing changed (start a new one: aiflow workflow-execution start "
-                f"{execution.workflow_name} -n {execution.namespace})")
         workflow = unpickle_workflow(store.snapshot_object(execution.snapshot_id))
         if task_name not in workflow.tasks:
             raise NotFound(f"workflow {execution.workflow_name} has no task {task_name!r}")
-        send_command(store.db, command, workflow_execution_id=workflow_execution_id,
-                     task_name=task_name)
+        with store.db.transaction():
+            execution = store.require_execution(workflow_execution_id)
+            if execution.status == "INIT":
+                raise InvalidInput(f"workflow execution {workflow_execution_id} has not started "
+                                   "yet (INIT): wait for the scheduler to start it")
+            if execution.status != "RUNNING":
+                raise InvalidInput(
+                    f"workflow execution {workflow_execution_id} is already "
+                    f"{execution.status}; nothing changed (start a new one: aiflow "
+                    f"workflow-execution start {execution.workflow_name} -n "
+                    f"{execution.namespace})")
+            send_command(store.db, command, workflow_execution_id=workflow_execution_id,
+                         task_name=task_name)
 
 
 @served
