@@ -222,3 +222,36 @@ def test_a_signal_stops_every_task_of_the_run_reports_and_exits_2(home, signum):
     assert "Traceback" not in err and "Aborted" not in err
     wait_for(lambda: not any(_alive(p) for p in workers), timeout=10,
              message="every process of the run gone")
+
+
+_SLOW_TO_STOP = """
+import pathlib, time
+from ai_flow.model.workflow import Workflow
+from aiflow_lite.operators.base import AIFlowOperator
+
+class SlowToStop(AIFlowOperator):
+    def start(self, context):
+        while True:
+            time.sleep(0.05)
+
+    def stop(self, context):
+        time.sleep(1.5)  # a cluster being asked to cancel a job
+        pathlib.Path({marker!r}).write_text("wound down")
+
+with Workflow(name="slow_stop"):
+    SlowToStop(name="job"{timeout})
+"""
+
+
+@pytest.mark.parametrize("stop_timeout, winds_down", [(None, True), (0.3, False)],
+                         ids=["default", "short"])
+def test_a_stopped_task_is_killed_only_after_its_own_stop_timeout(home, tmp_path,
+                                                                   stop_timeout, winds_down):
+    marker = tmp_path / "wound_down"
+    wf = tmp_path / "wf.py"
+    timeout = "" if stop_timeout is None else f", stop_timeout={stop_timeout}"
+    wf.write_text(_SLOW_TO_STOP.format(marker=str(marker), timeout=timeout))
+    proc = run(str(wf), "--timeout", "1")
+    assert proc.returncode == 2, proc.stderr
+    assert "STOPPED" in proc.stdout
+    assert marker.exists() == winds_down

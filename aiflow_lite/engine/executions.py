@@ -238,6 +238,14 @@ class ExecutionStore:
             raise NotFound(f"no workflow snapshot with id {snapshot_id}")
         return row[0], row[1]
 
+    def stop_timeouts(self, snapshot_id: int) -> Dict[str, float]:
+        """Task name → its `stop_timeout`, for the tasks of a snapshot that state one (those
+        uploaded before the option existed do not)."""
+        row = self.db.one("SELECT structure FROM workflow_snapshot WHERE id = ?", (snapshot_id,))
+        tasks = json.loads(row[0]).get("tasks", []) if row else []
+        return {task["name"]: float(task["stop_timeout"]) for task in tasks
+                if isinstance(task.get("stop_timeout"), (int, float))}
+
     def heartbeat(self, task_execution_id: int, pid: int, now: int) -> bool:
         self.db.execute("UPDATE task_execution SET heartbeat_time = ? WHERE id = ? AND pid = ?",
                         (now, task_execution_id, pid))

@@ -34,7 +34,7 @@ from aiflow_lite.meta import TaskExecutionMeta
 from aiflow_lite.ns.event_log import EventLog
 from aiflow_lite.status import TaskStatus
 
-STOP_GRACE_S = 5.0
+STOP_GRACE_S = 5.0  # of a task whose snapshot states no stop_timeout
 STRAY_CHECK_S = 2.0
 SWEEP_S = 60.0  # how often result files nobody will read are removed
 SENDER = "executor"
@@ -73,6 +73,7 @@ class LocalExecutor:
             settings.values.get("task_executor_heartbeat_check_interval", 10))
         self._next_heartbeat_check = 0.0
         self._snapshots: Dict[int, Tuple[str, str]] = {}  # snapshot id → (uri, file name)
+        self._stop_timeouts: Dict[int, Dict[str, float]] = {}  # snapshot id → task → seconds
         self._namespaces: Dict[int, str] = {}  # task execution id → namespace, while launched
         os.makedirs(results_dir(settings.home), exist_ok=True)
         if self.worker_start == "forkserver":
@@ -209,12 +210,25 @@ class LocalExecutor:
     # -- stopping -----------------------------------------------------------------------------
 
     def stop(self, task_execution_id: int) -> None:
-        """SIGTERM the worker's process group now, SIGKILL it after the grace period."""
+        """SIGTERM the worker's process group now, SIGKILL it once the task's stop timeout has
+        passed (an engine operator's stop asks its cluster, which takes longer)."""
         worker = self.workers.get(task_execution_id) or self._adopt(task_execution_id)
         if worker is None:
             return  # no process holds it: a late claim fails, nothing runs
         self._signal(worker, signal.SIGTERM)
-        worker.kill_at = time.monotonic() + STOP_GRACE_S
+        if worker.kill_at is None:  # a second stop does not move the deadline
+            worker.kill_at = time.monotonic() + self._stop_timeout(task_execution_id)
+
+    def _stop_timeout(self, task_execution_id: int) -> float:
+        meta = self.store.get_task_execution(task_execution_id)
+        execution = meta and self.store.get_execution(meta.workflow_execution_id)
+        if execution is None:
+            return STOP_GRACE_S
+        timeouts = self._stop_timeouts.get(execution.snapshot_id)
+        if timeouts is None:  # immutable: read once
+            timeouts = self._stop_timeouts[execution.snapshot_id] = \
+                self.store.stop_timeouts(execution.snapshot_id)
+        return timeouts.get(meta.task_name, STOP_GRACE_S)
 
     def _signal(self, worker: _Worker, signum: int) -> None:
         """To its process group; to the process alone if it has not made its group yet (a

@@ -24,6 +24,9 @@ from aiflow_lite.errors import InvalidInput
 STOP_GRACE_S = 5.0
 #: Seconds a status, cancel or kill command may take.
 COMMAND_TIMEOUT_S = 60.0
+#: The stop timeout of an engine operator: its stop may ask the cluster for the job id and then
+#: cancel it (two commands, each a JVM start) before it stops its client.
+ENGINE_STOP_TIMEOUT_S = 2 * COMMAND_TIMEOUT_S + 2 * STOP_GRACE_S
 
 _PR_SET_PDEATHSIG = 1
 

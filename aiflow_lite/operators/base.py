@@ -18,6 +18,7 @@ class OperatorConfigItem:
     PERIODIC_EXPRESSION = "periodic_expression"
     MAX_RETRIES = "max_retries"
     RETRY_DELAY = "retry_delay"
+    STOP_TIMEOUT = "stop_timeout"
 
 
 class Operator:
@@ -25,8 +26,12 @@ class Operator:
 
     Options: `periodic_expression` ('cron@...' or 'interval@d h m s': the task also runs on that
     schedule), `max_retries` (default 0: a failed execution is retried this many times, showing
-    RETRYING meanwhile) and `retry_delay` (seconds between tries, default 0).
+    RETRYING meanwhile), `retry_delay` (seconds between tries, default 0) and `stop_timeout`
+    (seconds a stopped task may take to wind down before its processes are killed; default
+    `STOP_TIMEOUT_S`, which an operator whose stop asks another system raises).
     """
+
+    STOP_TIMEOUT_S = 5.0
 
     def __init__(self, name: str, **kwargs: Any) -> None:
         self.name = validate_name(name, "task name")
@@ -47,6 +52,9 @@ class Operator:
                                          "max_retries", name, int)
         self.retry_delay = _non_negative(kwargs.get(OperatorConfigItem.RETRY_DELAY, 0),
                                          "retry_delay", name, float)
+        self.stop_timeout = _non_negative(
+            kwargs.get(OperatorConfigItem.STOP_TIMEOUT, self.STOP_TIMEOUT_S),
+            "stop_timeout", name, float)
         self.workflow: Workflow = workflow
         workflow.add_task(self)
 
@@ -78,6 +86,7 @@ class Operator:
             "periodic_expression": self.periodic_expression,
             "max_retries": self.max_retries,
             "retry_delay": self.retry_delay,
+            "stop_timeout": self.stop_timeout,
         }
 
 

@@ -21,7 +21,13 @@ from typing import Any, Dict, List, Optional
 
 from aiflow_lite.conditions import Context
 from aiflow_lite.errors import InvalidInput
-from aiflow_lite.operators._process import STOP_GRACE_S, Client, run_command, split_options
+from aiflow_lite.operators._process import (
+    ENGINE_STOP_TIMEOUT_S,
+    STOP_GRACE_S,
+    Client,
+    run_command,
+    split_options,
+)
 from aiflow_lite.operators.base import AIFlowOperator
 from aiflow_lite.operators.bash import TaskFailed
 
@@ -45,6 +51,8 @@ class FlinkOperator(AIFlowOperator):
     """Runs `flink run` (or `flink run-application`) on `application`: a .py file (`-py`) or a
     jar. `target` is Flink's `execution.target`; `command_options` are more `flink run` options
     (`-D...`, `-c MainClass`, `-d`, `-pyexec ...`), split like a shell would."""
+
+    STOP_TIMEOUT_S = ENGINE_STOP_TIMEOUT_S
 
     def __init__(self, name: str, application: str, target: Optional[str] = None,
                  application_args: Optional[List[Any]] = None,

@@ -18,7 +18,13 @@ from typing import Any, Dict, List, Optional
 
 from aiflow_lite.conditions import Context
 from aiflow_lite.errors import InvalidInput
-from aiflow_lite.operators._process import STOP_GRACE_S, Client, run_command, split_options
+from aiflow_lite.operators._process import (
+    ENGINE_STOP_TIMEOUT_S,
+    STOP_GRACE_S,
+    Client,
+    run_command,
+    split_options,
+)
 from aiflow_lite.operators.base import AIFlowOperator
 from aiflow_lite.operators.bash import TaskFailed
 
@@ -38,6 +44,8 @@ _DRIVER_STATE = re.compile(r"\"driverState\"\s*:\s*\"(\w+)\"|State of \S+ is (\w
 
 class _SparkCommand(AIFlowOperator):
     """What both Spark operators share: finding the command, running it, killing on YARN."""
+
+    STOP_TIMEOUT_S = ENGINE_STOP_TIMEOUT_S
 
     command_name = ""
 
