@@ -160,4 +160,8 @@ class Workflow:
                 }
                 for name, task in self.tasks.items()
             ],
+            # Keys that can start a task of an idle execution, keeping it RUNNING (DESIGN §4).
+            "listens_for": sorted({key for _, rule in self.listeners()
+                                   for key in rule.condition.expect_event_keys
+                                   if not is_task_status_key(key)}),
         }

@@ -15,6 +15,7 @@ from cli_runner import invoke
 from aiflow_lite.cli.aiflow import cli
 
 SAMPLES = Path(__file__).parent / "spec_samples"
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 STATUS = "__aiflow.task_status."
 
 
@@ -219,7 +220,9 @@ def test_schedule_and_trigger_lists(home):
         assert json.loads(ok(f"workflow-{noun}", "list", "quickstart_workflow", "-o",
                              "json").stdout) == []
         assert "(none)" in ok(f"workflow-{noun}", "list", "quickstart_workflow").stdout
-    ok("workflow-schedule", "add", "quickstart_workflow", "cron@0 * * * *")
+    added = ok("workflow-schedule", "add", "quickstart_workflow", "cron@0 * * * *")
+    # task4 listens for 'key': every scheduled run would stay RUNNING, and the user is told.
+    assert "listens for 'key', so each scheduled execution stays RUNNING" in added.stderr
     ops.add_workflow_trigger(WorkflowRule(SingleEventCondition("go")), "quickstart_workflow")
     schedules = json.loads(ok("workflow-schedule", "list", "quickstart_workflow", "-o",
                               "json").stdout)
@@ -229,6 +232,8 @@ def test_schedule_and_trigger_lists(home):
     assert [t["description"]["condition"]["event_keys"] for t in triggers] == [["go"]]
     assert "cron@0 * * * *" in ok("workflow-schedule", "list", "quickstart_workflow").stdout
     assert "not_there" in fail("workflow-trigger", "list", "not_there")
+    ok("workflow", "upload", str(EXAMPLES / "retry_and_cleanup" / "workflow.py"))
+    assert ok("workflow-schedule", "add", "retry_and_cleanup", "cron@0 * * * *").stderr == ""
 
 
 def test_disable_takes_the_spec_output_option_and_both_commands_say_their_version(home):

@@ -173,3 +173,93 @@ def test_a_task_stopped_by_a_user_holds_the_execution_open(h):
         ops.start_task_execution(e, "t")
     with pytest.raises(InvalidInput, match="already SUCCESS; nothing to stop"):
         ops.stop_workflow_execution(e)
+
+
+def test_a_stop_then_an_immediate_start_queues_the_task_after_the_stop(h):
+    h.upload(ONE_TASK)
+    e = ops.start_workflow_execution("w")
+    h.settle()
+    h.claim(e, "t")
+    ops.stop_task_execution(e, "t")
+    ops.start_task_execution(e, "t")  # both applied in one step, the first still STOPPING
+    h.settle()
+    first, second = h.store.list_task_executions(e)
+    assert (first.status, second.status) == ("STOPPING", "QUEUED")
+    ops.stop_task_execution(e, "t")  # stopping the stopping one again changes nothing
+    h.settle()
+    assert h.store.get_task_execution(first.id).status == "STOPPING"
+    h.report(first.id, "STOPPED")
+    assert h.store.get_task_execution(first.id).status == "STOPPED"
+
+
+def test_an_execution_whose_next_task_a_disable_dropped_ends_stopped(h):
+    h.upload("""
+with Workflow(name='w') as w:
+    a = BashOperator(name='a', bash_command='true')
+    BashOperator(name='b', bash_command='true').start_after(a)
+""")
+    e = ops.start_workflow_execution("w")
+    h.settle()
+    ops.disable_workflow("w")
+    h.run(e, "a")  # b would start now: the disabled workflow starts nothing
+    run = ops.get_workflow_execution(e)
+    assert run.status == "STOPPED" and "b" not in h.latest(e)
+    assert run.reason.endswith("stopped: its workflow was disabled")
+
+
+def test_an_execution_started_after_its_workflow_was_disabled_ends_at_once(h):
+    h.upload(ONE_TASK)
+    e = ops.start_workflow_execution("w")  # the command is in the log, not applied yet
+    ops.disable_workflow("w")
+    h.settle()
+    assert ops.get_workflow_execution(e).status == "STOPPED" and h.latest(e) == {}
+
+
+def test_at_start_up_an_idle_execution_left_running_by_older_rules_ends(h):
+    h.upload(ONE_TASK)
+    e = ops.start_workflow_execution("w")
+    h.settle()
+    h.run(e, "t")
+    assert h.execution(e).status == "SUCCESS"
+    with h.db.transaction():  # what a version with other lifetime rules left behind
+        h.db.execute("UPDATE workflow_execution SET status = 'RUNNING', end_time = NULL")
+    h.restart()
+    h.scheduler.recheck_idle(h.now)
+    assert h.execution(e).status == "SUCCESS"
+
+
+def test_a_trigger_that_no_longer_unpickles_is_skipped_not_jamming_the_log(h, caplog):
+    h.upload(ONE_TASK)
+    ops.add_workflow_trigger(WorkflowRule(SingleEventCondition("go")), "w")
+    ops.add_workflow_trigger(WorkflowRule(SingleEventCondition("go")), "w")
+    with h.db.transaction():  # its condition's module was changed or removed since
+        h.db.execute("UPDATE workflow_trigger SET rule = x'80' WHERE id = 1")
+    h.restart()
+    h.send("go")
+    h.send("go")
+    assert [r.reason.split(" fired")[0] for r in _runs()] == ["trigger 2", "trigger 2"]
+    assert h.scheduler.lag() == 0
+    assert sum("workflow trigger 1 can no longer be loaded" in r.message
+               for r in caplog.records) == 1
+
+
+def test_a_home_at_schema_3_with_data_upgrades_and_goes_on(h):
+    from aiflow_lite.schema import MIGRATIONS
+    from aiflow_lite.sqlite import migrate
+
+    h.upload(ONE_TASK)
+    ops.add_workflow_trigger(WorkflowRule(SingleEventCondition("go")), "w")
+    e = ops.start_workflow_execution("w")
+    h.settle()
+    h.run(e, "t")
+    with h.db.transaction():  # version 3's rules kept it RUNNING
+        h.db.execute("UPDATE workflow_execution SET status = 'RUNNING', end_time = NULL")
+    migrate(h.db, MIGRATIONS, 3)
+    assert "trigger_state" not in h.db.table_names()
+    migrate(h.db, MIGRATIONS)
+    h.restart()
+    h.scheduler.recheck_idle(h.now)
+    assert h.execution(e).status == "SUCCESS" and h.latest(e) == {"t": "SUCCESS"}
+    assert ops.add_workflow_trigger(WorkflowRule(SingleEventCondition("other")), "w").id == 2
+    h.send("go")  # the trigger of version 3 still fires
+    assert [r.reason.split(" fired")[0] for r in _runs()[1:]] == ["trigger 1"]

@@ -3,6 +3,7 @@ a server restart, tokens, refusals, limits, TLS, and the one-server-per-home/por
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -68,13 +69,15 @@ def test_the_quickstart_runs_through_a_client_that_only_knows_the_address(tmp_pa
     assert "Workflow execution: 1, started." in out and "no scheduler" not in out
 
     def statuses():
-        import json
-
         rows = json.loads(cli("task-execution", "list", "1", "-o", "json", home=home).stdout)
         return {r["task_name"]: r["status"] for r in rows}
 
     wait_for(lambda: statuses() == dict.fromkeys(["task1", "task2", "task3", "task4"],
                                                  "SUCCESS"), timeout=60, interval=0.2)
+    # task4 listens for 'key': the idle execution says so over gRPC too (proto field 11).
+    shown = json.loads(cli("workflow-execution", "show", "1", "-o", "json", home=home).stdout)
+    shown = shown[0] if isinstance(shown, list) else shown
+    assert shown["status"] == "RUNNING" and "waiting for 'key'" in shown["waiting_for"]
     # Nothing was written on the client's side: the home there holds only its config.
     assert sorted(p.name for p in home.iterdir()) == ["aiflow_client.yaml"]
 

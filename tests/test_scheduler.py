@@ -78,6 +78,11 @@ class Harness:
 
     def run(self, execution_id: int, name: str, result: str = "SUCCESS") -> None:
         """The worker twin: claim, announce RUNNING, report the result; then settle."""
+        meta = self.claim(execution_id, name)
+        self.report(meta.id, result, meta.try_number)
+
+    def claim(self, execution_id: int, name: str):
+        """The worker twin's claim: the task is RUNNING (its status event is not applied)."""
         meta = self.task(execution_id, name)
         with self.db.transaction():
             assert self.store.claim(meta.id, os.getpid(), process_start_time(os.getpid()),
@@ -85,7 +90,7 @@ class Harness:
             self.log.append(task_status_key(name), "RUNNING", "default", "worker",
                             {"workflow_execution_id": execution_id,
                              "task_execution_id": meta.id}, internal=True)
-        self.report(meta.id, result, meta.try_number)
+        return meta
 
     def report(self, task_execution_id: int, result: str, try_number: int = 1) -> None:
         self.log.append(InternalKey.TASK_RESULT.value, result, "default", "worker",

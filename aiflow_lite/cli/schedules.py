@@ -33,10 +33,17 @@ def add(workflow_name: str, expression: str, namespace: str) -> None:
 
     Example: aiflow workflow-schedule add my_workflow "cron@0 * * * *"
     """
-    from aiflow_lite.ops import add_workflow_schedule
+    from aiflow_lite.ops import add_workflow_schedule, get_workflow
 
     meta = add_workflow_schedule(expression, workflow_name, namespace)
     click.echo(f"Workflow schedule: {meta.id}, created.")
+    workflow = get_workflow(workflow_name, namespace)
+    keys = (workflow.structure or {}).get("listens_for") if workflow else None
+    if keys:
+        click.echo(f"Note: {namespace}.{workflow_name} listens for "
+                   f"{', '.join(map(repr, keys))}, so each scheduled execution stays RUNNING "
+                   "until it is stopped (`aiflow workflow-execution stop ID`); a workflow "
+                   "trigger on those events may be what you want.", err=True)
 
 
 def _define(group: click.Group, noun: str, columns: tuple, example_name: str) -> None:

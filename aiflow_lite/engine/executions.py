@@ -77,13 +77,24 @@ class ExecutionStore:
         return [WorkflowExecutionMeta(*r) for r in self.db.rows(sql + " ORDER BY e.id", params)]
 
     def set_execution_status(self, execution_id: int, status: WorkflowStatus,
-                             now: int) -> None:
+                             now: int, note: Optional[str] = None) -> None:
+        """`note`: why it ended so, added to its reason ("...; stopped: ...")."""
         if status == WorkflowStatus.RUNNING:
             self.db.execute("UPDATE workflow_execution SET status = ?, begin_time = ? "
                             "WHERE id = ?", (status.value, now, execution_id))
         else:
-            self.db.execute("UPDATE workflow_execution SET status = ?, end_time = ? "
-                            "WHERE id = ?", (status.value, now, execution_id))
+            self.db.execute("UPDATE workflow_execution SET status = ?, end_time = ?, "
+                            "reason = CASE WHEN ?3 IS NULL THEN reason "
+                            "WHEN reason IS NULL THEN ?3 ELSE reason || '; ' || ?3 END "
+                            "WHERE id = ?4", (status.value, now, note, execution_id))
+
+    def idle_running_executions(self) -> List[int]:
+        """Ids of the RUNNING executions none of whose tasks is active."""
+        marks = ", ".join("?" * len(_ACTIVE))
+        return [r[0] for r in self.db.rows(
+            "SELECT id FROM workflow_execution e WHERE status = ? AND NOT EXISTS (SELECT 1 "
+            f"FROM task_execution t WHERE t.workflow_execution_id = e.id AND t.status IN "
+            f"({marks})) ORDER BY id", (WorkflowStatus.RUNNING.value, *_ACTIVE))]
 
     def set_waiting_for(self, execution_id: int, text: Optional[str]) -> None:
         self.db.execute("UPDATE workflow_execution SET waiting_for = ? WHERE id = ? "

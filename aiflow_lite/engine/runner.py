@@ -54,6 +54,7 @@ class SchedulerService:
         self.stopping = threading.Event()
         timeout = float(settings.values.get("task_heartbeat_timeout", 60))
         self.executor.recover(timeout)
+        self.scheduler.recheck_idle(now_ms())
 
     def step(self, now: Optional[int] = None) -> int:
         """One round: schedule, stop, reap, launch. Returns the number of events applied."""

@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, List, Mapping, Optional
+from typing import Any, Dict, List, Optional
 
-from aiflow_lite.engine import decide, lifetime
+from aiflow_lite.engine import decide, lifetime, triggers
 from aiflow_lite.engine.executions import ExecutionStore
 from aiflow_lite.engine.schedules import ScheduleStore
 from aiflow_lite.events import Event, InternalKey, task_status_key
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 CURSOR = "scheduler"
 BATCH = 500
 SENDER = "scheduler"
+DISABLED_NOTE = "stopped: its workflow was disabled"
 
 
 @dataclass
@@ -56,6 +57,7 @@ class Scheduler:
         self._rule_keys: Dict[int, frozenset] = {}  # snapshot id → keys its rules expect
         self._result = StepResult()
         self._now = 0
+        self._cut_short: set = set()  # executions this step could not go on with: disabled
 
     # -- the loop step ------------------------------------------------------------------------
 
@@ -64,6 +66,7 @@ class Scheduler:
         launches `to_launch` and stops `to_stop` after this returns (after the commit)."""
         self._result = StepResult()
         self._now = now
+        self._cut_short = set()
         cursor = self.log.cursor(CURSOR)
         if cursor is None:
             cursor = self.log.create_cursor(CURSOR, 0)
@@ -148,34 +151,19 @@ class Scheduler:
             for (task, index, name), value in updates.items():
                 self.executions.put_rule_state(execution.id, task, index, name, value)
             if decisions and not self.executions.workflow_enabled(execution.workflow_id):
-                continue  # a disabled workflow schedules nothing new
+                # A disabled workflow schedules nothing new: an execution whose next task
+                # was due cannot end as if it had succeeded (see _update_execution).
+                self._cut_short.add(execution.id)
+                continue
             for decision in decisions:
                 self._act(execution, decision.task_name, decision.action, decision.reason,
                           ExecutionType.EVENT)
 
     def _triggers(self, event: Event) -> None:
-        if event.namespace is None:
-            return
-        for trigger, rule in self.schedules.active_triggers(event.namespace, event.key):
-            # The trigger's condition keeps its ValueState across events (committed with the
-            # cursor, like a task rule's); get_task_status sees the newest execution of the
-            # workflow the trigger starts.
-            states = {("", 0, name): value
-                      for name, value in self.schedules.trigger_states(trigger.id).items()}
-            context = decide.RuleContext(
-                _NewestStatuses(self.executions, trigger.workflow_id), states, "", 0)
-            try:
-                fired = rule.trigger(event, context)
-            except Exception:
-                log.exception("workflow trigger %d raised on event %s; treated as not met",
-                              trigger.id, event.offset)
-                continue
-            for (_, _, name), value in context.updates().items():
-                self.schedules.put_trigger_state(trigger.id, name, value)
-            if fired:
-                self.start_new_execution(trigger.workflow_id, ExecutionType.EVENT,
-                                         f"trigger {trigger.id} fired by event {event.key!r} "
-                                         f"at offset {event.offset}")
+        triggers.fire_triggers(
+            self.schedules, self.executions, event,
+            lambda workflow_id, why: self.start_new_execution(workflow_id, ExecutionType.EVENT,
+                                                              why))
 
     # -- commands -----------------------------------------------------------------------------
 
@@ -197,6 +185,9 @@ class Scheduler:
             if args.get("task_name") in workflow.tasks:
                 if action == TaskAction.STOP:
                     why = f"stopped by a user ({why})"
+                elif action == TaskAction.START and self._is_stopping(execution.id,
+                                                                     args["task_name"]):
+                    action = TaskAction.RESTART  # queued until the stopping one has ended
                 self._act(execution, args["task_name"], action, why, ExecutionType.MANUAL,
                           hold=action == TaskAction.STOP)
 
@@ -213,9 +204,12 @@ class Scheduler:
         return execution_id
 
     def _start_execution(self, execution: WorkflowExecutionMeta, why: str) -> None:
-        self.executions.set_execution_status(execution.id, WorkflowStatus.RUNNING, self._now)
         if not self.executions.workflow_enabled(execution.workflow_id):
+            # Asked for before the workflow was disabled: it starts nothing, so it ends now.
+            self.executions.set_execution_status(execution.id, WorkflowStatus.STOPPED,
+                                                 self._now, note=DISABLED_NOTE)
             return
+        self.executions.set_execution_status(execution.id, WorkflowStatus.RUNNING, self._now)
         workflow = self._workflow(execution.snapshot_id)
         for name in workflow.starting_tasks():
             self._act(execution, name, TaskAction.START, f"the execution started ({why})",
@@ -256,6 +250,8 @@ class Scheduler:
 
     def _stop_task(self, execution: WorkflowExecutionMeta, latest: decide.Latest,
                    reason: str) -> None:
+        if latest.status == TaskStatus.STOPPING:
+            return  # its process is being stopped: its report will say STOPPED
         if latest.status == TaskStatus.RUNNING:
             self.executions.set_task_status(latest.id, TaskStatus.STOPPING, self._now, reason)
             self._result.to_stop.append(latest.id)
@@ -265,6 +261,18 @@ class Scheduler:
             new = TaskStatus.STOPPED
         meta = self.executions.get_task_execution(latest.id)
         self._announce(execution, meta.task_name, latest.id, new)
+
+    def _is_stopping(self, execution_id: int, task_name: str) -> bool:
+        meta = self.executions.latest_task_execution(execution_id, task_name)
+        return meta is not None and meta.status == TaskStatus.STOPPING.value
+
+    def recheck_idle(self, now: int) -> None:
+        """At start-up: end every RUNNING execution with nothing active that can no longer
+        start a task (those left RUNNING by a version whose lifetime rules differed)."""
+        self._now = now
+        with self.db.transaction():
+            for execution_id in self.executions.idle_running_executions():
+                self._update_execution(execution_id)
 
     def _task_result(self, event: Event) -> None:
         args = _context(event)
@@ -315,6 +323,11 @@ class Scheduler:
             return
         if self.executions.has_active_tasks(execution_id):
             return  # the common case in a fan-out: no need to look at every task
+        if execution_id in self._cut_short:
+            self.executions.delete_timers(execution_id)
+            self.executions.set_execution_status(execution_id, WorkflowStatus.STOPPED,
+                                                 self._now, note=DISABLED_NOTE)
+            return
         wait = self._waiting_for(execution)
         if wait is not None:
             if wait != execution.waiting_for:
@@ -425,33 +438,6 @@ def _context(event: Event) -> Dict[str, Any]:
         return event.context_dict() if event.context else {}
     except (ValueError, TypeError):
         return {}
-
-
-class _NewestStatuses(Mapping):
-    """What `get_task_status(name)` means inside a workflow trigger: the task's latest status
-    in the newest execution of the workflow the trigger starts (None if it has none), so a
-    trigger can wait for the previous run, say. Read only when a condition asks."""
-
-    def __init__(self, executions: ExecutionStore, workflow_id: int) -> None:
-        self._executions, self._workflow_id = executions, workflow_id
-        self._statuses: Optional[Dict[str, TaskStatus]] = None
-
-    def _load(self) -> Dict[str, TaskStatus]:
-        if self._statuses is None:
-            newest = self._executions.newest_execution(self._workflow_id)
-            self._statuses = {} if newest is None else {
-                name: TaskStatus(meta.status)
-                for name, meta in self._executions.latest_task_executions(newest).items()}
-        return self._statuses
-
-    def __getitem__(self, name: str) -> TaskStatus:
-        return self._load()[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._load())
-
-    def __len__(self) -> int:
-        return len(self._load())
 
 
 def command_event(command: str, **args: Any) -> Event:

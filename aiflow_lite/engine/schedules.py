@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -14,6 +15,8 @@ from aiflow_lite.sqlite import Database
 
 _SCHEDULE = ("SELECT id, workflow_id, expression, is_paused, next_fire_time, create_time "
              "FROM workflow_schedule")
+log = logging.getLogger(__name__)
+_BROKEN = object()  # the cached "rule" of a trigger that no longer unpickles
 _TRIGGER = "SELECT id, workflow_id, description, is_paused, create_time FROM workflow_trigger"
 
 
@@ -148,18 +151,26 @@ class ScheduleStore:
         found = []
         for row in rows:
             rule = self._rule(row[0])
-            if key in rule.condition.expect_event_keys:
+            if rule is not _BROKEN and key in rule.condition.expect_event_keys:
                 found.append((_trigger(row), rule))
         return found
 
     def _rule(self, trigger_id: int) -> Any:
-        """A trigger's rule, unpickled once: user events are many, trigger rules never change."""
+        """A trigger's rule, unpickled once: user events are many, trigger rules never change.
+        One that no longer unpickles (its condition's module changed or is gone) is logged
+        once and skipped from then on, never allowed to jam the scheduler's cursor."""
         rule = self._rules.get(trigger_id)
         if rule is None:
             import cloudpickle
 
-            rule = cloudpickle.loads(self.db.scalar(
-                "SELECT rule FROM workflow_trigger WHERE id = ?", (trigger_id,)))
+            try:
+                rule = cloudpickle.loads(self.db.scalar(
+                    "SELECT rule FROM workflow_trigger WHERE id = ?", (trigger_id,)))
+                rule.condition.expect_event_keys  # noqa: B018 - what every event reads
+            except Exception:
+                log.exception("workflow trigger %d can no longer be loaded; it is skipped "
+                              "(delete it and add it again)", trigger_id)
+                rule = _BROKEN
             self._rules[trigger_id] = rule
         return rule
 
