@@ -26,6 +26,11 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+def local_time(ms: int) -> str:
+    """A stored time as a person reads it: the machine's local time, to the second."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ms / 1000))
+
+
 _NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}\Z")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 

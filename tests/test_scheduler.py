@@ -17,7 +17,7 @@ from aiflow_lite.config import load_aiflow_settings
 from aiflow_lite.engine.executions import ExecutionStore
 from aiflow_lite.engine.scheduler import Scheduler
 from aiflow_lite.engine.worker import Order, process_start_time
-from aiflow_lite.events import InternalKey, task_status_key
+from aiflow_lite.events import InternalKey, local_time, task_status_key
 from aiflow_lite.home import open_database
 from aiflow_lite.ns.event_log import EventLog
 from aiflow_lite.status import TaskStatus
@@ -262,7 +262,8 @@ def test_periodic_task_fires_on_time_once_and_catches_up_once_after_a_restart(h)
     assert h.task(e, "p").sequence_number == 1
     h.settle(1_000)
     assert (h.task(e, "p").sequence_number, h.task(e, "p").status) == (2, "QUEUED")
-    assert "periodic interval@0 0 0 10" in h.task(e, "p").reason
+    # Said with the local time it was due, not raw epoch milliseconds.
+    assert h.task(e, "p").reason == f"periodic interval@0 0 0 10, due at {local_time(h.now)}"
     h.settle(0)
     assert h.task(e, "p").sequence_number == 2  # no double fire
     h.run(e, "p")
@@ -290,6 +291,8 @@ def test_schedules_triggers_and_disabled_workflows(h):
     h.send("go")
     runs = ops.list_workflow_executions("w")
     assert [r.execution_type for r in runs] == ["PERIODIC", "EVENT"]
+    assert runs[0].reason == f"schedule 1 (interval@0 0 0 5), due at " \
+        f"{local_time(schedule.next_fire_time)}"
     assert "trigger 1 fired by event 'go'" in runs[1].reason
     ops.disable_workflow("w")
     h.send("go")
@@ -337,7 +340,7 @@ def test_manual_task_commands(h):
     h.settle()
     ops.start_task_execution(e, "t4")
     h.settle()
-    assert h.latest(e)["t4"] == "QUEUED" and "command start_task" in h.task(e, "t4").reason
+    assert h.latest(e)["t4"] == "QUEUED" and h.task(e, "t4").reason == "started by a user"
     ops.stop_task_execution(e, "t4")
     h.settle()
     assert h.latest(e)["t4"] == "STOPPED"

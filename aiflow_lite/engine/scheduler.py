@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Optional
 from aiflow_lite.engine import decide, lifetime, triggers
 from aiflow_lite.engine.executions import ExecutionStore
 from aiflow_lite.engine.schedules import ScheduleStore
-from aiflow_lite.events import Event, InternalKey, task_status_key
+from aiflow_lite.events import Event, InternalKey, local_time, task_status_key
 from aiflow_lite.meta import WorkflowExecutionMeta
 from aiflow_lite.ns.event_log import EventLog
 from aiflow_lite.sqlite import Database
@@ -172,7 +172,7 @@ class Scheduler:
         execution = self.executions.get_execution(int(args.get("workflow_execution_id", 0)))
         if execution is None:
             return  # deleted since: nothing to do
-        why = f"command {event.value} (offset {event.offset})"
+        why = _BY_A_USER.get(event.value, event.value)
         if event.value == "start_execution" and execution.status == WorkflowStatus.INIT.value:
             self._start_execution(execution, why)
         elif event.value == "stop_execution" and execution.status not in _FINISHED:
@@ -183,9 +183,7 @@ class Scheduler:
                       "restart_task": TaskAction.RESTART}[event.value]
             workflow = self._workflow(execution.snapshot_id)
             if args.get("task_name") in workflow.tasks:
-                if action == TaskAction.STOP:
-                    why = f"stopped by a user ({why})"
-                elif action == TaskAction.START and self._is_stopping(execution.id,
+                if action == TaskAction.START and self._is_stopping(execution.id,
                                                                      args["task_name"]):
                     action = TaskAction.RESTART  # queued until the stopping one has ended
                 self._act(execution, args["task_name"], action, why, ExecutionType.MANUAL,
@@ -371,7 +369,7 @@ class Scheduler:
                                       expression.next_fire(self._now, anchor))
             if self.executions.workflow_enabled(execution.workflow_id):
                 self._act(execution, task_name, TaskAction.START,
-                          f"periodic {text} due at {due}", ExecutionType.PERIODIC)
+                          f"periodic {text}, due at {local_time(due)}", ExecutionType.PERIODIC)
 
     def _fire_schedules(self) -> None:
         for schedule in self.schedules.due_schedules(self._now):
@@ -379,8 +377,8 @@ class Scheduler:
             self.schedules.set_next_fire(schedule.id,
                                          expression.next_fire(self._now, schedule.anchor_time))
             self.start_new_execution(schedule.workflow_id, ExecutionType.PERIODIC,
-                                     f"schedule {schedule.id} ({schedule.expression}) due at "
-                                     f"{schedule.next_fire_time}")
+                                     f"schedule {schedule.id} ({schedule.expression}), due at "
+                                     f"{local_time(schedule.next_fire_time)}")
 
     def _requeue_retries(self) -> None:
         for meta in self.executions.due_retries(self._now):
@@ -429,6 +427,9 @@ class Scheduler:
         return workflow
 
 
+_BY_A_USER = {"start_execution": "a user started it", "stop_execution": "a user stopped it",
+              "start_task": "started by a user", "stop_task": "stopped by a user",
+              "restart_task": "restarted by a user"}
 _FINISHED = {s.value for s in WORKFLOW_FINISHED}
 _TASK_FINISHED = {s.value for s in TASK_FINISHED}
 
