@@ -144,3 +144,20 @@ def server(home):
     if pid:
         aiflow("server", "stop", check=False)
     kill_workers(home)
+
+
+@pytest.fixture
+def servers():
+    """Starts gRPC server processes (`servers(home, role, **config)`); stops every one."""
+    from rpc_helpers import ServerProcess
+
+    started: List = []
+
+    def start(home: Path, role: str = "notification", **config):
+        server = ServerProcess(home, role, **config)
+        started.append(server)
+        return server.start()
+
+    yield start
+    for server in started:
+        server.stop()

@@ -72,3 +72,38 @@ class ServerProcess:
         if self.proc.stderr:
             self.proc.stderr.close()
         self.proc = None
+
+
+AIFLOW = [sys.executable, "-m", "aiflow_lite"]
+NOTIFICATION = [sys.executable, "-c", "from aiflow_lite.cli.notification import main; main()"]
+
+
+def cli(*args: str, home: Path, check: bool = True, command: str = "aiflow"
+        ) -> subprocess.CompletedProcess:
+    """An `aiflow` (or `notification`) command on `home`, as a separate process."""
+    environment = {**os.environ, "AIFLOW_HOME": str(home)}
+    environment.pop("AIFLOW_SERVER_TOKEN", None)
+    entry = AIFLOW if command == "aiflow" else NOTIFICATION
+    proc = subprocess.run([*entry, *args], capture_output=True, text=True, timeout=120,
+                          env=environment)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def client_home(tmp_path: Path, address: str, token: str = "") -> Path:
+    """A second home that only knows the server's address (as a remote machine would)."""
+    home = tmp_path / "client_home"
+    home.mkdir(exist_ok=True)
+    text = f"server_address: {address}\n" + (f"server_token: {token}\n" if token else "")
+    (home / "aiflow_client.yaml").write_text(text, encoding="utf-8")
+    return home
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True

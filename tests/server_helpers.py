@@ -13,7 +13,7 @@ from pathlib import Path
 
 from conftest import wait_for
 
-SAMPLES = Path(__file__).parent / "spec_samples"
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 AIFLOW = [sys.executable, "-c", "from aiflow_lite.cli.aiflow import main; main()"]
 
 

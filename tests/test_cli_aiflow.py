@@ -14,8 +14,8 @@ from cli_runner import invoke
 
 from aiflow_lite.cli.aiflow import cli
 
-SAMPLES = Path(__file__).parent / "spec_samples"
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+QUICKSTART = EXAMPLES / "quickstart" / "quickstart.py"
 STATUS = "__aiflow.task_status."
 
 
@@ -33,85 +33,15 @@ def fail(*args: str, input: Optional[str] = None):
     return result.stderr
 
 
-def _rules(task: dict) -> list:
-    """A rule as (action, kind, what): ('START', 'event', 'key'), ('START', 'after',
-    'task1=SUCCESS,task2=SUCCESS'), ('START', 'NumCondition', 'num_event')."""
-    out = []
-    for rule in task["rules"]:
-        cond = rule["condition"]
-        if cond["type"] == "event":
-            out.append((rule["action"], "event", ",".join(cond["event_keys"])))
-        elif cond["type"] == "task_status":
-            out.append((rule["action"], "after",
-                        ",".join(f"{k}={v}" for k, v in cond["upstream"].items())))
-        else:
-            out.append((rule["action"], cond["type"], ",".join(cond["event_keys"])))
-    return out
-
-
-# sample file → {workflow: {task: [rules]}}; tasks with no START rule start with the execution.
-SPEC_SAMPLES = {
-    "quickstart": {"quickstart_workflow": {
-        "task1": [], "task2": [], "task3": [("START", "after", "task1=SUCCESS,task2=SUCCESS")],
-        "task4": [("START", "event", "key")]}},
-    "declaring_workflows": {"workflow_name": {
-        "task_1": [], "task_2": [("START", "after", "task_1=SUCCESS")]}},
-    "periodic_task": {"periodic_task_example": {
-        "task_1": [], "task_2": [], "task_3": [("START", "after", "task_1=SUCCESS")]}},
-    "task_status_stop": {"my_workflow": {
-        "task_1": [], "task_2": [],
-        "task_3": [("STOP", "after", "task_1=SUCCESS,task_2=SUCCESS")]}},
-    "single_event": {"quickstart_workflow": {
-        "task1": [], "task2": [("START", "event", "key")]}},
-    "custom_condition": {"condition_workflow": {
-        "producer": [], "consumer": [("START", "NumCondition", "num_event")]}},
-    "events": {"workflow": {"task1": [], "task2": [("START", "event", "key")]}},
-    "event_trigger": {"event_trigger_workflow_1": {"event_task": []},
-                      "event_trigger_workflow_2": {"task1": []}},
-    "tutorial": {"online_machine_learning": {
-        "pre_processing": [], "training": [("START", "event", "data_prepared")],
-        "validating": [("START", "after", "training=SUCCESS")],
-        "deploying": [("START", "event", "model_validated")], "predicting": []}},
-}
-
-
-@pytest.mark.parametrize("sample", sorted(SPEC_SAMPLES))
-def test_every_spec_sample_uploads_unmodified_and_shows_its_tasks_and_rules(home, sample):
-    if sample == "tutorial":
-        pytest.importorskip("sklearn", reason="the tutorial imports scikit-learn")
-    expected = SPEC_SAMPLES[sample]
-    out = ok("workflow", "upload", str(SAMPLES / f"{sample}.py")).stdout
-    assert out.splitlines() == [f"Workflow: default.{name}, submitted." for name in expected]
-    for name, tasks in expected.items():
-        shown = json.loads(ok("workflow", "show", name, "-o", "json").stdout)
-        got = {t["name"]: _rules(t) for t in shown["structure"]["tasks"]}
-        assert got == tasks
-        starting = [t["name"] for t in shown["structure"]["tasks"] if t["starts_with_execution"]]
-        assert starting == [t for t, rules in tasks.items()
-                            if not any(r[0] == "START" for r in rules)]
-        tree = ok("workflow", "show", name).stdout
-        for task in tasks:
-            assert task in tree
-
-
-def test_periodic_sample_keeps_its_expressions(home):
-    ok("workflow", "upload", str(SAMPLES / "periodic_task.py"))
-    tasks = json.loads(ok("workflow", "show", "periodic_task_example", "-o", "json").stdout)[
-        "structure"]["tasks"]
-    assert [t["periodic_expression"] for t in tasks] == [
-        "cron@*/1 * * * *", "interval@0 0 1 0", None]
-    assert "runs on cron@*/1 * * * *" in ok("workflow", "show", "periodic_task_example").stdout
-
-
 def test_upload_with_files_stores_one_snapshot_per_changed_content(home, tmp_path):
     src = tmp_path / "proj"
     src.mkdir()
-    shutil.copy(SAMPLES / "quickstart.py", src / "wf.py")
+    shutil.copy(QUICKSTART, src / "wf.py")
     (src / "data.csv").write_text("1\n")
     ok("workflow", "upload", str(src / "wf.py"), "-f", str(src / "data.csv"))
     ok("workflow", "upload", str(src / "wf.py"), "--files", str(src / "data.csv"))  # unchanged
     listed = json.loads(ok("workflow", "list", "-o", "json").stdout)
-    assert [(w["name"], w["snapshot_id"]) for w in listed] == [("quickstart_workflow", 1)]
+    assert [(w["name"], w["snapshot_id"]) for w in listed] == [("quickstart", 1)]
     (src / "data.csv").write_text("2\n")
     ok("workflow", "upload", str(src / "wf.py"), "-f", str(src / "data.csv"))
     listed = json.loads(ok("workflow", "list", "-o", "json").stdout)
@@ -121,22 +51,22 @@ def test_upload_with_files_stores_one_snapshot_per_changed_content(home, tmp_pat
 
 
 def test_workflow_list_formats_and_lifecycle(home):
-    ok("workflow", "upload", str(SAMPLES / "event_trigger.py"))
+    ok("workflow", "upload", str(EXAMPLES / "event_trigger" / "workflow.py"))
     rows = json.loads(ok("workflow", "list", "-o", "json").stdout)
-    assert [r["name"] for r in rows] == ["event_trigger_workflow_1", "event_trigger_workflow_2"]
+    assert [r["name"] for r in rows] == ["ingest", "train_on_new_data"]
     assert yaml.safe_load(ok("workflow", "list", "-o", "yaml").stdout) == rows
     plain = ok("workflow", "list", "-o", "plain").stdout.splitlines()
     assert [line.split("\t")[2] for line in plain] == [r["name"] for r in rows]
-    assert "event_trigger_workflow_2" in ok("workflow", "list").stdout
-    ok("workflow", "disable", "event_trigger_workflow_2")
+    assert "train_on_new_data" in ok("workflow", "list").stdout
+    ok("workflow", "disable", "train_on_new_data")
     rows = json.loads(ok("workflow", "list", "-o", "json").stdout)
     assert [r["is_enabled"] for r in rows] == [True, False]
-    ok("workflow", "enable", "event_trigger_workflow_2")
+    ok("workflow", "enable", "train_on_new_data")
     assert all(r["is_enabled"] for r in json.loads(ok("workflow", "list", "-o", "json").stdout))
-    assert invoke(cli, "workflow", "delete", "event_trigger_workflow_1", input="n\n").exit_code == 1
-    ok("workflow", "delete", "event_trigger_workflow_1", "-y")
+    assert invoke(cli, "workflow", "delete", "ingest", input="n\n").exit_code == 1
+    ok("workflow", "delete", "ingest", "-y")
     rows = json.loads(ok("workflow", "list", "-o", "json").stdout)
-    assert [r["name"] for r in rows] == ["event_trigger_workflow_2"]
+    assert [r["name"] for r in rows] == ["train_on_new_data"]
 
 
 def test_namespaces(home, tmp_path):
@@ -205,7 +135,7 @@ def test_a_bad_workflow_file_is_one_line_and_writes_nothing(home, tmp_path, sour
 
 
 def test_upload_refuses_files_that_are_missing(home, tmp_path):
-    shutil.copy(SAMPLES / "events.py", tmp_path / "wf.py")
+    shutil.copy(QUICKSTART, tmp_path / "wf.py")
     assert "no such file or directory" in fail("workflow", "upload", str(tmp_path / "wf.py"),
                                                "-f", str(tmp_path / "missing.csv"))
     assert json.loads(ok("workflow", "list", "-o", "json").stdout) == []
@@ -215,22 +145,22 @@ def test_schedule_and_trigger_lists(home):
     from aiflow_lite import ops
     from aiflow_lite.conditions import SingleEventCondition, WorkflowRule
 
-    ok("workflow", "upload", str(SAMPLES / "quickstart.py"))
+    ok("workflow", "upload", str(QUICKSTART))
     for noun in ("schedule", "trigger"):
-        assert json.loads(ok(f"workflow-{noun}", "list", "quickstart_workflow", "-o",
+        assert json.loads(ok(f"workflow-{noun}", "list", "quickstart", "-o",
                              "json").stdout) == []
-        assert "(none)" in ok(f"workflow-{noun}", "list", "quickstart_workflow").stdout
-    added = ok("workflow-schedule", "add", "quickstart_workflow", "cron@0 * * * *")
+        assert "(none)" in ok(f"workflow-{noun}", "list", "quickstart").stdout
+    added = ok("workflow-schedule", "add", "quickstart", "cron@0 * * * *")
     # task4 listens for 'key': every scheduled run would stay RUNNING, and the user is told.
-    assert "listens for 'key', so each scheduled execution stays RUNNING" in added.stderr
-    ops.add_workflow_trigger(WorkflowRule(SingleEventCondition("go")), "quickstart_workflow")
-    schedules = json.loads(ok("workflow-schedule", "list", "quickstart_workflow", "-o",
+    assert "listens for 'model_ready', so each scheduled execution stays RUNNING" in added.stderr
+    ops.add_workflow_trigger(WorkflowRule(SingleEventCondition("go")), "quickstart")
+    schedules = json.loads(ok("workflow-schedule", "list", "quickstart", "-o",
                               "json").stdout)
     assert [s["expression"] for s in schedules] == ["cron@0 * * * *"]
-    triggers = yaml.safe_load(ok("workflow-trigger", "list", "quickstart_workflow", "-o",
+    triggers = yaml.safe_load(ok("workflow-trigger", "list", "quickstart", "-o",
                                  "yaml").stdout)
     assert [t["description"]["condition"]["event_keys"] for t in triggers] == [["go"]]
-    assert "cron@0 * * * *" in ok("workflow-schedule", "list", "quickstart_workflow").stdout
+    assert "cron@0 * * * *" in ok("workflow-schedule", "list", "quickstart").stdout
     assert "not_there" in fail("workflow-trigger", "list", "not_there")
     ok("workflow", "upload", str(EXAMPLES / "retry_and_cleanup" / "workflow.py"))
     assert ok("workflow-schedule", "add", "retry_and_cleanup", "cron@0 * * * *").stderr == ""
@@ -240,9 +170,9 @@ def test_disable_takes_the_spec_output_option_and_both_commands_say_their_versio
     import aiflow_lite
     from aiflow_lite.cli.notification import cli as notification_cli
 
-    ok("workflow", "upload", str(SAMPLES / "quickstart.py"))
-    shown = json.loads(ok("workflow", "disable", "quickstart_workflow", "-o", "json").stdout)
-    assert [(w["name"], w["is_enabled"]) for w in shown] == [("quickstart_workflow", False)]
-    assert "enabled." in ok("workflow", "enable", "quickstart_workflow", "-o", "plain").stdout
+    ok("workflow", "upload", str(QUICKSTART))
+    shown = json.loads(ok("workflow", "disable", "quickstart", "-o", "json").stdout)
+    assert [(w["name"], w["is_enabled"]) for w in shown] == [("quickstart", False)]
+    assert "enabled." in ok("workflow", "enable", "quickstart", "-o", "plain").stdout
     assert ok("--version").stdout.strip() == aiflow_lite.__version__
     assert invoke(notification_cli, "--version").stdout.strip() == aiflow_lite.__version__

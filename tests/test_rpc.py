@@ -7,77 +7,37 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import List
 
 import pytest
 from conftest import wait_for
-from rpc_helpers import ServerProcess, free_port
+from rpc_helpers import ServerProcess, cli, client_home, free_port
 
 from aiflow_lite.errors import AccessDenied, Busy, InvalidInput, Unreachable
 from aiflow_lite.events import Event
 from aiflow_lite.ns.client import NotificationClient
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-AIFLOW = [sys.executable, "-m", "aiflow_lite"]
-NOTIFICATION = [sys.executable, "-c", "from aiflow_lite.cli.notification import main; main()"]
-
-
-def cli(*args: str, home: Path, check: bool = True, command: str = "aiflow"
-        ) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "AIFLOW_HOME": str(home)}
-    environment.pop("AIFLOW_SERVER_TOKEN", None)
-    entry = AIFLOW if command == "aiflow" else NOTIFICATION
-    proc = subprocess.run([*entry, *args], capture_output=True, text=True, timeout=120,
-                          env=environment)
-    if check:
-        assert proc.returncode == 0, proc.stderr
-    return proc
-
-
-@pytest.fixture
-def servers():
-    started: List[ServerProcess] = []
-
-    def start(home: Path, role: str = "notification", **config) -> ServerProcess:
-        server = ServerProcess(home, role, **config)
-        started.append(server)
-        return server.start()
-
-    yield start
-    for server in started:
-        server.stop()
-
-
-def client_home(tmp_path: Path, address: str, token: str = "") -> Path:
-    """A second home that only knows the server's address (as a remote machine would)."""
-    home = tmp_path / "client_home"
-    home.mkdir(exist_ok=True)
-    text = f"server_address: {address}\n" + (f"server_token: {token}\n" if token else "")
-    (home / "aiflow_client.yaml").write_text(text, encoding="utf-8")
-    return home
-
-
 def test_the_quickstart_runs_through_a_client_that_only_knows_the_address(tmp_path, servers):
     server = servers(tmp_path / "server_home", "aiflow", server_token="s3cret")
     home = client_home(tmp_path, server.address, "s3cret")
     assert "submitted" in cli("workflow", "upload", str(EXAMPLES / "quickstart" /
                                                         "quickstart.py"), home=home).stdout
-    out = cli("workflow-execution", "start", "quickstart_workflow", home=home).stdout
+    out = cli("workflow-execution", "start", "quickstart", home=home).stdout
     assert "Workflow execution: 1, started." in out and "no scheduler" not in out
 
     def statuses():
         rows = json.loads(cli("task-execution", "list", "1", "-o", "json", home=home).stdout)
         return {r["task_name"]: r["status"] for r in rows}
 
-    wait_for(lambda: statuses() == dict.fromkeys(["task1", "task2", "task3", "task4"],
+    wait_for(lambda: statuses() == dict.fromkeys(["fetch", "clean", "train", "evaluate"],
                                                  "SUCCESS"), timeout=60, interval=0.2)
-    # task4 listens for 'key': the idle execution says so over gRPC too (proto field 11).
+    # evaluate listens for 'model_ready': the idle execution says so over gRPC too (field 11).
     shown = json.loads(cli("workflow-execution", "show", "1", "-o", "json", home=home).stdout)
     shown = shown[0] if isinstance(shown, list) else shown
-    assert shown["status"] == "RUNNING" and "waiting for 'key'" in shown["waiting_for"]
+    assert shown["status"] == "RUNNING" and "waiting for 'model_ready'" in shown["waiting_for"]
     # Nothing was written on the client's side: the home there holds only its config.
     assert sorted(p.name for p in home.iterdir()) == ["aiflow_client.yaml"]
 
@@ -313,73 +273,6 @@ def test_config_list_does_not_print_the_token(home):
     assert cli("config", "get-value", "server_token", home=home).stdout.strip() == "hunter2"
 
 
-def test_the_spec_event_trigger_sample_runs_unmodified_against_a_remote_server(tmp_path,
-                                                                              servers):
-    """Its `__main__` uploads, adds a trigger (a pickled rule: the token makes it acceptable)
-    and starts an execution, all through `ops` on a home that only names the server; its task
-    sends to 'localhost:50052', which inside a task means the task's own home."""
-    server = servers(tmp_path / "server_home", "aiflow", server_token="s3cret")
-    home = client_home(tmp_path, server.address, "s3cret")
-    sample = Path(__file__).parent / "spec_samples" / "event_trigger.py"
-    env = {**os.environ, "AIFLOW_HOME": str(home)}
-    env.pop("AIFLOW_SERVER_TOKEN", None)
-    subprocess.run([sys.executable, str(sample)], check=True, env=env, timeout=60,
-                   capture_output=True, text=True, cwd=tmp_path)
-
-    def second_workflow_done():
-        import json
-
-        rows = json.loads(cli("workflow-execution", "list", "event_trigger_workflow_2",
-                              "-o", "json", home=home).stdout)
-        return rows and rows[0]["status"] == "SUCCESS"
-
-    wait_for(second_workflow_done, timeout=60, interval=0.2)
-    assert sorted(p.name for p in home.iterdir()) == ["aiflow_client.yaml"]
-
-
-def _port_free(port: int) -> bool:
-    import socket
-
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-@pytest.mark.skipif(not (_port_free(50051) and _port_free(50052)),
-                    reason="something else listens on 50051/50052")
-def test_the_spec_default_ports_serve_a_client_that_knows_only_localhost(tmp_path, servers):
-    """The spec's deployment: `aiflow server` on 50051 and `notification server` on 50052; the
-    client's aiflow_client.yaml says `server_address: localhost:50051`, and events go to
-    `localhost:50052`, as in the spec's samples."""
-    server_home = tmp_path / "server_home"
-    servers(server_home, "aiflow", rpc_port=50051, server_token="s3cret")
-    servers(server_home, "notification", server_port=50052, server_token="s3cret")
-    home = client_home(tmp_path, "localhost:50051", "s3cret")
-    cli("workflow", "upload", str(Path(__file__).parent / "spec_samples" / "events.py"),
-        home=home)
-    cli("workflow-execution", "start", "workflow", home=home)
-    env = {**os.environ, "AIFLOW_HOME": str(home), "AIFLOW_SERVER_TOKEN": "s3cret"}
-    sent = subprocess.run([*NOTIFICATION, "event", "send", "-s", "localhost:50052", "key",
-                           "value"], capture_output=True, text=True, timeout=60, env=env)
-    assert sent.returncode == 0, sent.stderr
-    listed = subprocess.run([*NOTIFICATION, "event", "list", "-s", "localhost:50052", "key",
-                             "-o", "json"], capture_output=True, text=True, timeout=60, env=env)
-    import json
-
-    # Both events on the server's log: task1's (sent inside the task, to its own home) and ours.
-    assert {e["value"] for e in json.loads(listed.stdout)} >= {"This is a custom message.",
-                                                               "value"}
-
-    def task2_ran():
-        rows = json.loads(cli("task-execution", "list", "1", "-o", "json", home=home).stdout)
-        return any(r["task_name"] == "task2" and r["status"] == "SUCCESS" for r in rows)
-
-    wait_for(task2_ran, timeout=60, interval=0.2)
-
-
 def test_a_server_stopped_while_a_write_waits_for_the_lock_exits_cleanly(tmp_path, servers,
                                                                          monkeypatch):
     import signal as signals
@@ -436,7 +329,7 @@ def test_aiflow_run_runs_locally_even_when_the_home_names_a_server(tmp_path, ser
     assert proc.returncode == 0, proc.stderr
     server_home = tmp_path / "server_home"
     listed = cli("workflow", "list", "-o", "json", home=server_home).stdout
-    assert "quickstart_workflow" not in listed  # nothing went to the server
+    assert "quickstart" not in listed  # nothing went to the server
     assert (home / "aiflow.db").exists()
 
 

@@ -1,19 +1,18 @@
-"""The scheduler as a real process (`aiflow server start -d`) running real workers: the spec's
-samples end to end, one scheduler per home, and crashes (kill -9) that lose and repeat nothing."""
+"""The scheduler as a real process (`aiflow server start -d`) running real workers: one
+scheduler per home, and crashes (kill -9) that lose and repeat nothing. (The spec's samples under
+a server: test_spec_samples.py.)"""
 
 from __future__ import annotations
 
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
 from conftest import wait_for
 from server_helpers import (
-    SAMPLES,
+    EXAMPLES,
     aiflow,
     configure,
     scheduler_pid,
@@ -21,32 +20,6 @@ from server_helpers import (
     tasks,
     wait_execution,
 )
-
-
-def test_quickstart_runs_as_the_spec_describes(home, server):
-    server()
-    aiflow("workflow", "upload", str(SAMPLES / "quickstart.py"))
-    execution = start_execution("quickstart_workflow")
-    wait_for(lambda: {n: r["status"] for n, r in tasks(execution).items()} == dict.fromkeys(
-        ["task1", "task2", "task3", "task4"], "SUCCESS"), timeout=60, interval=0.2,
-        message="the quickstart's four tasks")
-    t = tasks(execution)
-    # Every task ran, and the execution listens on for 'key' (DESIGN.md §4), saying so.
-    shown = wait_for(lambda: json.loads(aiflow("workflow-execution", "show", str(execution),
-                                               "-o", "json").stdout)[0]["waiting_for"])
-    assert shown == "waiting for 'key' to start 'task4'"
-    table = aiflow("workflow-execution", "list", "quickstart_workflow").stdout
-    assert "RUNNING, idle: waiting for 'key' to start 'task4'" in table
-    aiflow("workflow-execution", "stop", str(execution))
-    assert wait_execution(execution) == "STOPPED"
-    # task3 after task1 and task2; task4 on task3's event.
-    assert t["task3"]["begin_time"] >= max(t["task1"]["end_time"], t["task2"]["end_time"])
-    assert t["task4"]["begin_time"] >= t["task3"]["begin_time"] + 5000
-    assert "event 'key'" in t["task4"]["reason"]
-    log = aiflow("task-execution", "logs", str(t["task1"]["id"])).stdout
-    assert "I am the 1st task." in log
-    assert "Sending event with key: key" in aiflow("task-execution", "logs",
-                                                   str(t["task3"]["id"])).stdout
 
 
 def test_one_scheduler_per_home(home, server):
@@ -59,40 +32,10 @@ def test_one_scheduler_per_home(home, server):
 
 
 def test_commands_without_a_scheduler_say_how_to_start_one(home):
-    aiflow("workflow", "upload", str(SAMPLES / "events.py"))
-    proc = aiflow("workflow-execution", "start", "workflow")
+    aiflow("workflow", "upload", str(EXAMPLES / "quickstart" / "quickstart.py"))
+    proc = aiflow("workflow-execution", "start", "quickstart")
     assert "Workflow execution: 1, started." in proc.stdout
     assert "aiflow server start -d" in proc.stderr
-
-
-def test_task_status_stop_sample(home, server, tmp_path):
-    source = (SAMPLES / "task_status_stop.py").read_text()
-    quick = tmp_path / "stop.py"  # the sample with shorter sleeps: same rules
-    quick.write_text(source.replace("sleep 10", "sleep 1").replace("sleep 20", "sleep 2"))
-    server()
-    aiflow("workflow", "upload", str(quick))
-    execution = start_execution("my_workflow")
-    assert wait_execution(execution) == "SUCCESS"
-    t = tasks(execution)
-    assert [t[n]["status"] for n in ("task_1", "task_2", "task_3")] == [
-        "SUCCESS", "SUCCESS", "STOPPED"]
-    assert t["task_3"]["end_time"] - t["task_3"]["begin_time"] < 30_000
-    assert "task_status" in t["task_3"]["stop_reason"]
-
-
-def test_event_trigger_sample_runs_its_main_block(home, server):
-    server()
-    proc = subprocess.run([sys.executable, str(SAMPLES / "event_trigger.py")],
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-
-    def second_ran():
-        runs = json.loads(aiflow("workflow-execution", "list", "event_trigger_workflow_2", "-o",
-                                 "json").stdout)
-        return runs and runs[0]["status"] == "SUCCESS" and runs[0]
-
-    run = wait_for(second_ran, timeout=60, interval=0.2, message="the triggered workflow")
-    assert run["execution_type"] == "EVENT" and "trigger_workflow" in run["reason"]
 
 
 FAN_OUT = """
@@ -204,55 +147,6 @@ def test_kill_9_during_a_stateful_condition_stream_keeps_the_state_exact(home, s
     consumers = [r for r in rows if r["task_name"] == "consumer"]
     assert len(consumers) == 1  # started once...
     assert f"offset {sent[-1]}" in consumers[0]["reason"]  # ...by the 25th event, not earlier
-    aiflow("workflow-execution", "stop", str(execution))
-    assert wait_execution(execution) == "STOPPED"
-
-
-@pytest.mark.slow
-def test_custom_condition_sample_fires_at_100(home, server):
-    server()
-    aiflow("workflow", "upload", str(SAMPLES / "custom_condition.py"))
-    execution = start_execution("condition_workflow")
-    wait_for(lambda: tasks(execution).get("consumer", {}).get("status") == "SUCCESS",
-             timeout=180, interval=0.5, message="the consumer")
-    from aiflow_lite.ns.client import NotificationClient
-
-    with NotificationClient() as client:
-        sent = client.list_events("num_event")
-    rows = json.loads(aiflow("task-execution", "list", str(execution), "-o", "json").stdout)
-    # The sample's condition keeps firing after 100 (it never resets): look at the first run.
-    consumer = next(r for r in rows if r["task_name"] == "consumer"
-                    and r["sequence_number"] == 1)
-    fired_at = int(consumer["reason"].rsplit("offset ", 1)[1])
-    total = sum(int(e.value) for e in sent if e.offset <= fired_at)
-    assert total >= 100 and total - int(next(e.value for e in sent
-                                             if e.offset == fired_at)) < 100
-    assert "Got 100 records." in aiflow("task-execution", "logs", str(consumer["id"])).stdout
-    aiflow("workflow-execution", "stop", str(execution))
-    assert wait_execution(execution) == "STOPPED"
-
-
-@pytest.mark.slow
-def test_periodic_sample_and_its_follower(home, server):
-    server()
-    aiflow("workflow", "upload", str(SAMPLES / "periodic_task.py"))
-    execution = start_execution("periodic_task_example")
-
-    def sequences():
-        rows = json.loads(aiflow("task-execution", "list", str(execution), "-o", "json").stdout)
-        done = [r for r in rows if r["status"] == "SUCCESS"]
-        return {name: len([r for r in done if r["task_name"] == name])
-                for name in ("task_1", "task_2", "task_3")}
-
-    # task_1 runs at the start and on every minute; task_3 follows each of its successes.
-    wait_for(lambda: sequences()["task_1"] >= 2 and sequences()["task_3"] >= 2, timeout=150,
-             interval=1.0, message="a second periodic run")
-    rows = json.loads(aiflow("task-execution", "list", str(execution), "-o", "json").stdout)
-    assert any("periodic cron@*/1 * * * *" in (r["reason"] or "") for r in rows)
-    # interval@0 0 1 0 is <days> <hours> <minutes> <seconds>: task_2 runs every minute too.
-    assert sequences()["task_2"] >= 1
-    assert any("periodic interval@0 0 1 0" in (r["reason"] or "") for r in rows) or \
-        sequences()["task_2"] == 1
     aiflow("workflow-execution", "stop", str(execution))
     assert wait_execution(execution) == "STOPPED"
 

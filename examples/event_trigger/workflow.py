@@ -1,8 +1,8 @@
-"""A workflow trigger between two workflows (the spec's "event trigger" sample, made runnable
-with `aiflow run`): the first workflow's task registers a trigger on the second workflow and
-sends the event that fires it; the run follows the triggered execution too.
+"""One workflow starting another through a workflow trigger: `ingest`'s task registers a
+trigger on `train_on_new_data` (once) and announces a new dataset; the trigger starts an
+execution of `train_on_new_data`, which `aiflow run` follows to its end too.
 
-    aiflow run examples/event_trigger/workflow.py --workflow event_trigger_workflow_1
+    aiflow run examples/event_trigger/workflow.py --workflow ingest
 """
 
 from ai_flow import ops
@@ -13,18 +13,19 @@ from ai_flow.notification.notification_client import AIFlowNotificationClient
 from ai_flow.operators.bash import BashOperator
 from ai_flow.operators.python import PythonOperator
 
-
-def send_event():
-    # In the spec this is done once, from the file's __main__ block; a task can do it too.
-    if not ops.list_workflow_triggers('event_trigger_workflow_2'):
-        trigger_rule = WorkflowRule(SingleEventCondition(expect_event_key="trigger_workflow"))
-        ops.add_workflow_trigger(rule=trigger_rule, workflow_name='event_trigger_workflow_2')
-    client = AIFlowNotificationClient(server_uri='localhost:50052')
-    client.send_event(key='trigger_workflow', value=None)
+DATASET_READY = "dataset_ready"
 
 
-with Workflow(name='event_trigger_workflow_1') as w1:
-    event_task = PythonOperator(name='event_task', python_callable=send_event)
+def publish_dataset() -> None:
+    if not ops.list_workflow_triggers("train_on_new_data"):
+        ops.add_workflow_trigger(WorkflowRule(SingleEventCondition(DATASET_READY)),
+                                 workflow_name="train_on_new_data")
+    AIFlowNotificationClient("localhost:50052").send_event(key=DATASET_READY,
+                                                          value="datasets/2026-12-03")
 
-with Workflow(name='event_trigger_workflow_2') as w2:
-    task1 = BashOperator(name='task1', bash_command='echo I am 1st task.')
+
+with Workflow(name="ingest"):
+    PythonOperator(name="publish", python_callable=publish_dataset)
+
+with Workflow(name="train_on_new_data"):
+    BashOperator(name="train", bash_command="echo training on the newest dataset")
