@@ -1,70 +1,59 @@
-"""The spec's command reference and the implemented commands agree: every command the spec's usage
-lines name exists, with every option and argument they show, and says how to use it."""
+"""The spec's command reference (tests/data/spec_cli.yaml) and the implemented commands agree: every
+command it names exists, with every argument and option it shows (a switch as a switch, a value as
+a value, every documented choice accepted), and every command says how to use it.
+tests/test_spec_cli_data.py checks the data file against the spec itself."""
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-from typing import List, Tuple
-
 import click
 import pytest
-
-from aiflow_lite.cli.aiflow import cli as aiflow_cli
-from aiflow_lite.cli.notification import cli as notification_cli
-
-SPEC = Path(__file__).resolve().parents[2] / "shared" / "spec" / "docs.txt"
-PROGRAMS = {"aiflow": aiflow_cli, "notification": notification_cli}
-# The `aiflow` nouns implemented so far; later issues add theirs here.
-AIFLOW_GROUPS = {"config", "db", "version", "namespace", "workflow", "workflow-execution",
-                 "task-execution", "workflow-schedule", "workflow-trigger", "server"}
-_USAGE = re.compile(r"^(aiflow|notification) ((?:[a-z-]+ )*)\[-h\](.*)$")
+from spec_commands import (
+    COMMANDS,
+    NOT_IMPLEMENTED_YET,
+    PROGRAMS,
+    arguments,
+    options,
+    resolve,
+)
 
 
-def _spec_usages() -> List[Tuple[str, List[str], str]]:
-    if not SPEC.exists():
-        pytest.skip(f"the spec is not beside this checkout ({SPEC})")
-    usages = []
-    for line in SPEC.read_text(encoding="utf-8").splitlines():
-        match = _USAGE.match(line.strip())
-        if not match:
-            continue
-        program, path, rest = match.group(1), match.group(2).split(), match.group(3)
-        if "COMMAND" in rest:
-            continue  # a group's own usage line
-        if program == "aiflow" and path[0] not in AIFLOW_GROUPS:
-            continue
-        usages.append((program, path, rest))
-    return usages
-
-
-def _resolve(program: str, path: List[str]) -> click.Command:
-    command: click.Command = PROGRAMS[program]
-    for name in path:
-        assert isinstance(command, click.Group), f"{program} {' '.join(path)}: not a group"
-        sub = command.get_command(click.Context(command), name)
-        assert sub is not None, f"`{program} {' '.join(path)}` is in the spec but not implemented"
-        command = sub
-    return command
-
-
-def test_the_spec_lists_the_notification_commands():
-    paths = {" ".join(p) for prog, p, _ in _spec_usages() if prog == "notification"}
+def test_the_data_lists_the_notification_commands():
+    paths = {p.split(" ", 1)[1] for p in COMMANDS if p.startswith("notification ")}
     assert {"event send", "event list", "event count", "event listen", "db reset",
             "config init", "server start", "version"} <= paths
 
 
-@pytest.mark.parametrize(("program", "path", "rest"), _spec_usages(),
-                         ids=lambda v: v if isinstance(v, str) else "-".join(v))
-def test_spec_command_is_implemented_with_its_options(program, path, rest):
-    command = _resolve(program, path)
-    options = {opt for p in command.params if isinstance(p, click.Option) for opt in p.opts}
-    for flag in re.findall(r"\[(-{1,2}[a-z-]+)", rest):
-        assert flag in options, f"`{program} {' '.join(path)}` lacks {flag}"
-    positional = re.sub(r"\[[^\]]*\]", "", rest).split()
-    arguments = [p for p in command.params if isinstance(p, click.Argument)]
-    assert len(arguments) == len(positional), (
-        f"`{program} {' '.join(path)}` takes {[a.name for a in arguments]}, spec: {positional}")
+@pytest.mark.parametrize("path", [p for p in COMMANDS if p not in NOT_IMPLEMENTED_YET],
+                         ids=lambda p: p.replace(" ", "-"))
+def test_spec_command_is_implemented_with_its_options(path):
+    command = resolve(path)
+    assert command is not None and not isinstance(command, click.Group), (
+        f"`{path}` is in the spec but not implemented")
+    params = [p for p in command.params if isinstance(p, click.Argument)]
+    taken = [(p.metavar or p.name).lower() for p in params]
+    assert taken == arguments(path), f"`{path}` takes {taken}, spec: {arguments(path)}"
+    for option in options(path):
+        flags = option["flags"]
+        found = [p for p in command.params if isinstance(p, click.Option) and flags[0] in p.opts]
+        assert found, f"`{path}` lacks {flags[0]}"
+        param = found[0]
+        assert set(flags) <= {*param.opts, *param.secondary_opts}, (
+            f"`{path}`: {flags} are one option in the spec, here {param.opts}")
+        switch = "value" not in option and "choices" not in option
+        assert param.is_flag == switch, (
+            f"`{path} {flags[0]}` is {'a switch' if switch else 'given a value'} in the spec")
+        if "choices" in option:
+            accepted = getattr(param.type, "choices", None)
+            assert accepted is not None and set(option["choices"]) <= set(accepted), (
+                f"`{path} {flags[0]}` accepts {accepted}, spec: {option['choices']}")
+
+
+@pytest.mark.parametrize("path", NOT_IMPLEMENTED_YET, ids=lambda p: p.replace(" ", "-"))
+def test_a_command_not_implemented_yet_is_listed_as_such(path):
+    """Once it is implemented, take it off `not_implemented_yet` so the tests above and
+    tests/test_cli_contract.py cover it."""
+    assert path in COMMANDS
+    assert resolve(path) is None, f"`{path}` exists now: remove it from not_implemented_yet"
 
 
 def _leaf_commands(group: click.Group, prefix: str):
