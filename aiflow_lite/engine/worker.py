@@ -29,6 +29,7 @@ from aiflow_lite.engine.results import result_path, write_result
 from aiflow_lite.events import now_ms
 from aiflow_lite.ns.client import TASK_CONTEXT_ENV
 from aiflow_lite.status import TaskStatus
+from aiflow_lite.stopping import defer_stop
 
 #: The message of a result that says its worker never started the task.
 NEVER_STARTED = "its worker never started it (the executor was gone before saying GO)"
@@ -194,7 +195,8 @@ def run(order: Order, settings: Optional[Settings] = None, preloaded: Any = None
 
 def _run_task(settings: Settings, order: Order, preloaded: Any) -> tuple:
     def stop(signum: int, frame: Any) -> None:
-        raise TaskStopped()
+        if not defer_stop():  # an operator is starting a child: it ends its block first
+            raise TaskStopped()
 
     signal.signal(signal.SIGTERM, stop)
     operator, context = None, None

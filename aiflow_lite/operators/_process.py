@@ -19,6 +19,7 @@ from collections import deque
 from typing import Callable, Dict, List, Optional, Sequence
 
 from aiflow_lite.errors import InvalidInput
+from aiflow_lite.stopping import stop_deferred
 
 #: Seconds between SIGTERM and SIGKILL when a client is stopped.
 STOP_GRACE_S = 5.0
@@ -64,11 +65,12 @@ class Client:
 
     def start(self) -> None:
         print(f"[aiflow] running: {' '.join(self.args)}", flush=True)
-        self.process = subprocess.Popen(
-            self.args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, env=self.env, start_new_session=True,
-            preexec_fn=_die_with_parent(),
-        )
+        with stop_deferred():  # see aiflow_lite.stopping
+            self.process = subprocess.Popen(
+                self.args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT, env=self.env, start_new_session=True,
+                preexec_fn=_die_with_parent(),
+            )
         self._reader = threading.Thread(target=self._copy_output, name="aiflow-client-output",
                                         daemon=True)
         self._reader.start()

@@ -10,6 +10,7 @@ from typing import Any, Dict, Optional
 from aiflow_lite.conditions import Context
 from aiflow_lite.errors import InvalidInput
 from aiflow_lite.operators.base import AIFlowOperator
+from aiflow_lite.stopping import stop_deferred
 
 #: Seconds between SIGTERM and SIGKILL when a task is stopped.
 STOP_GRACE_S = 5.0
@@ -30,8 +31,9 @@ class BashOperator(AIFlowOperator):
         self._process: Optional[subprocess.Popen] = None
 
     def start(self, context: Context) -> None:
-        self._process = subprocess.Popen(["bash", "-c", self.bash_command],
-                                         start_new_session=True)
+        with stop_deferred():  # a stop now would miss the child: it waits for the record
+            self._process = subprocess.Popen(["bash", "-c", self.bash_command],
+                                             start_new_session=True)
 
     def await_termination(self, context: Context, timeout: Optional[int] = None) -> None:
         if self._process is None:
