@@ -3,8 +3,10 @@ it must find each sample whole, and only samples."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import spec_docs
@@ -62,12 +64,11 @@ def test_pick_takes_the_longest_sample_with_the_marker_line():
         pick(blocks, "with Workflow(name='other') as w:")
 
 
-def test_without_the_spec_a_module_is_skipped_or_failed_when_the_spec_is_required(
-        tmp_path, monkeypatch):
+def test_without_the_spec_a_module_is_skipped_or_failed_when_the_spec_is_required(tmp_path):
     module = tmp_path / "test_needs_spec.py"
     module.write_text("import spec_docs\nspec_docs.require_spec()\n"
                       "def test_x():\n    pass\n")
-    env_path = str(spec_docs.Path(spec_docs.__file__).parent)
+    tests_dir = str(Path(spec_docs.__file__).parent)
 
     def run(require: str) -> subprocess.CompletedProcess:
         code = ("import spec_docs, sys, pytest; from pathlib import Path; "
@@ -75,7 +76,7 @@ def test_without_the_spec_a_module_is_skipped_or_failed_when_the_spec_is_require
                 f"sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', {str(module)!r}]))")
         return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                               cwd=tmp_path, timeout=60,
-                              env={**__import__("os").environ, "PYTHONPATH": env_path,
+                              env={**os.environ, "PYTHONPATH": tests_dir,
                                    "AIFLOW_REQUIRE_SPEC": require})
 
     skipped = run("")
