@@ -59,7 +59,7 @@ def tasks(execution_id: int) -> dict:
 def wait_execution(execution_id: int, timeout: float = 60.0) -> str:
     def finished():
         status = json.loads(aiflow("workflow-execution", "show", str(execution_id), "-o",
-                                   "json").stdout)[0]["status"]
+                                   "json").stdout)["status"]
         return status if status in ("SUCCESS", "FAILED", "STOPPED") else None
 
     return wait_for(finished, timeout=timeout, interval=0.2, message=f"execution {execution_id}")

@@ -22,6 +22,7 @@ LAYERS = [
     ("aiflow_lite.ns", 2),
 ]
 BASE_MODULES = {"errors", "events", "config", "sqlite", "schema", "home", "status", "meta",
+                "task_context",
                 "__init__", "__main__"}
 
 
@@ -86,3 +87,46 @@ def test_nothing_heavy_happens_at_import_time(statement, tmp_path):
                          check=True).stdout
     assert json.loads(out) == []
     assert not (tmp_path / "home").exists()  # no config read or written, no database opened
+
+
+# What a quick command loads beyond a bare interpreter (as an import set, not a timing: the
+# figures are benchmarks/startup.py's). Each line names modules the command has no use for.
+_EXIT_MODULES = ("import sys, atexit\n"
+                 "atexit.register(lambda: sys.stderr.write("
+                 "'MODULES ' + ' '.join(sorted(sys.modules)) + '\\n'))\n")
+_NOUN_MODULES = ["aiflow_lite.cli." + m for m in (
+    "config", "db", "event", "server", "namespace", "workflow", "executions", "schedules",
+    "run", "run_report", "status")]
+QUICK_COMMANDS = {
+    ("notification", "version"): [*_NOUN_MODULES, *HEAVY, "json", "socket", "subprocess",
+                                  "aiflow_lite.config", "aiflow_lite.ns"],
+    ("aiflow", "version"): [*_NOUN_MODULES, *HEAVY, "json", "socket", "subprocess",
+                            "aiflow_lite.config", "aiflow_lite.ops"],
+    ("aiflow", "workflow", "list"): [
+        *[m for m in _NOUN_MODULES if m != "aiflow_lite.cli.workflow"],
+        "yaml", "rich", "grpc", "cloudpickle", "croniter", "subprocess",
+        "aiflow_lite.engine.executions", "aiflow_lite.engine.scheduler", "aiflow_lite.loader",
+        "aiflow_lite.workflow", "aiflow_lite.rpc", "aiflow_lite.ns.client"],
+}
+
+
+def _loaded(code: str, home: Path) -> set:
+    env = {"AIFLOW_HOME": str(home), "PATH": "/usr/bin:/bin"}
+    proc = subprocess.run([sys.executable, "-c", _EXIT_MODULES + code], capture_output=True,
+                          text=True, env=env, check=True, cwd=PACKAGE.parent)  # this checkout
+    line = [ln for ln in proc.stderr.splitlines() if ln.startswith("MODULES ")][-1]
+    return set(line.split()[1:])
+
+
+@pytest.mark.parametrize("argv", list(QUICK_COMMANDS), ids=" ".join)
+def test_quick_commands_load_only_what_they_use(argv, tmp_path):
+    program, *args = argv
+    bare = _loaded("", tmp_path / "home")
+    loaded = _loaded(f"sys.argv = {[program, *args]!r}\n"
+                     f"from aiflow_lite.cli.{program} import main\nmain()", tmp_path / "home")
+    assert f"aiflow_lite.cli.{program}" in loaded  # it did run the command
+    unneeded = sorted(m for m in loaded - bare if any(
+        m == name or m.startswith(name + ".") for name in QUICK_COMMANDS[argv]))
+    assert unneeded == [], f"`{' '.join(argv)}` imports {unneeded}"
+    if args == ["version"]:
+        assert not (tmp_path / "home").exists()  # no config read, no database opened

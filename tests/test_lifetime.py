@@ -49,7 +49,7 @@ def _runs(execution: int, task: str) -> list:
 
 
 def _show(execution: int) -> dict:
-    return json.loads(aiflow("workflow-execution", "show", str(execution), "-o", "json").stdout)[0]
+    return json.loads(aiflow("workflow-execution", "show", str(execution), "-o", "json").stdout)
 
 
 def _send(key: str, value: str = "") -> int:

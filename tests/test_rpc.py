@@ -36,7 +36,6 @@ def test_the_quickstart_runs_through_a_client_that_only_knows_the_address(tmp_pa
                                                  "SUCCESS"), timeout=60, interval=0.2)
     # evaluate listens for 'model_ready': the idle execution says so over gRPC too (field 11).
     shown = json.loads(cli("workflow-execution", "show", "1", "-o", "json", home=home).stdout)
-    shown = shown[0] if isinstance(shown, list) else shown
     assert shown["status"] == "RUNNING" and "waiting for 'model_ready'" in shown["waiting_for"]
     # Nothing was written on the client's side: the home there holds only its config.
     assert sorted(p.name for p in home.iterdir()) == ["aiflow_client.yaml"]

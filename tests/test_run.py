@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -140,6 +141,77 @@ def test_on_a_terminal_the_run_shows_a_live_table(home, tmp_path):
     assert code == 0
     assert "default.w execution 1" in screen  # the live table's title
     assert "first_step" in screen and "SUCCESS" in screen
+    assert "elapsed" in screen  # its column, and the run's time under it
+
+
+_NAP = """\
+from ai_flow.model.workflow import Workflow
+from ai_flow.operators.bash import BashOperator
+with Workflow(name='w'):
+    nap = BashOperator(name='nap', bash_command='sleep 1')
+    BashOperator(name='after_nap', bash_command='true').start_after(nap)
+"""
+
+
+def test_the_summary_shows_each_task_execution_s_time_and_the_run_s(home, tmp_path):
+    from aiflow_lite import ops
+    from aiflow_lite.cli.output import format_duration
+    from aiflow_lite.cli.run_report import task_seconds
+
+    wf = tmp_path / "wf.py"
+    wf.write_text(_NAP)
+    kept = tmp_path / "kept"
+    proc = run(str(wf), "--home", str(kept))
+    assert proc.returncode == 0, proc.stderr
+    os.environ["AIFLOW_HOME"] = str(kept)  # the home fixture restores it
+    tasks = {t.task_name: t for t in ops.list_task_executions(1)}
+    assert task_seconds(tasks["nap"]) >= 1.0  # it slept a second: not less
+    for name, task in tasks.items():  # the summary row says what the home recorded
+        row = next(line.split() for line in proc.stdout.splitlines()
+                   if line.startswith(name + " "))
+        assert row[:4] == [name, "1", "SUCCESS", format_duration(task_seconds(task))]
+    # Progress lines (not a terminal) say how long a finished task took.
+    assert f"nap #1 SUCCESS after {format_duration(task_seconds(tasks['nap']))}" in proc.stdout
+    last = proc.stdout.strip().splitlines()[-1]
+    assert re.fullmatch(r"default\.w: SUCCESS in (\d+ms|\d+\.\ds|\d+m\d\ds) \(exit 0\)", last)
+
+    summary = json.loads(run(str(wf), "-o", "json").stdout)
+    assert summary["duration_s"] >= 1.0 and summary["duration_s"] == summary["seconds"]
+    for task in summary["tasks"]:
+        assert task["duration_s"] == round((task["end_time"] - task["begin_time"]) / 1000, 3)
+    nap = next(t for t in summary["tasks"] if t["task_name"] == "nap")
+    assert nap["duration_s"] >= 1.0
+    assert summary["duration_s"] >= sum(t["duration_s"] for t in summary["tasks"])
+
+
+def test_the_live_table_ticks_the_time_of_running_tasks_and_of_the_run(monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    from aiflow_lite.cli.run_report import Progress
+    from aiflow_lite.meta import TaskExecutionMeta
+
+    def text(renderable) -> str:
+        console = Console(record=True, width=200, file=io.StringIO(), color_system=None)
+        console.print(renderable)
+        return console.export_text()
+
+    progress = Progress(quiet=True)
+    progress.begin("default", "w", 1)
+    start = progress.started_ms
+    progress.update([
+        TaskExecutionMeta(1, 1, "extract", 1, "MANUAL", "SUCCESS", 1, start, start + 1_234,
+                          None, None, "the execution started"),
+        TaskExecutionMeta(2, 1, "train", 1, "EVENT", "RUNNING", 1, start + 1_234, None, None,
+                          None, "rule 1 (START on event) fired by event 'data_ready'"),
+    ])
+    early, late = text(progress._table(start + 5_000)), text(progress._table(start + 124_000))
+    assert re.search(r"extract .* SUCCESS .* 1\.2s ", early)  # a finished task: its time
+    assert re.search(r"extract .* SUCCESS .* 1\.2s ", late)
+    assert re.search(r"train .* RUNNING .* 3\.8s ", early)  # a running one: so far
+    assert re.search(r"train .* RUNNING .* 2m03s ", late)
+    assert "5.0s elapsed" in early and "2m04s elapsed" in late  # the run's
 
 
 def test_the_event_trigger_example_follows_the_triggered_workflow(home):

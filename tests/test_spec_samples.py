@@ -138,7 +138,7 @@ def test_quickstart_runs_as_the_spec_describes(home, server, samples):
     t = tasks(execution)
     # Every task ran, and the execution listens on for 'key' (DESIGN.md §4), saying so.
     shown = wait_for(lambda: json.loads(aiflow("workflow-execution", "show", str(execution),
-                                               "-o", "json").stdout)[0]["waiting_for"])
+                                               "-o", "json").stdout)["waiting_for"])
     assert shown == "waiting for 'key' to start 'task4'"
     table = aiflow("workflow-execution", "list", "quickstart_workflow").stdout
     assert "RUNNING, idle: waiting for 'key' to start 'task4'" in table

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import io
+import json
 
+import yaml
+from cli_runner import invoke
+from conftest import wait_for
 from rich.console import Console
 
 from aiflow_lite import ops
-from aiflow_lite.cli.status import collect, render
+from aiflow_lite.cli.aiflow import cli
+from aiflow_lite.cli.output import format_time_ms
+from aiflow_lite.cli.status import FINISHED_LIMIT, collect, render
 from aiflow_lite.config import load_aiflow_settings
 from aiflow_lite.engine.scheduler import Scheduler
 from aiflow_lite.events import now_ms
@@ -46,7 +52,13 @@ def test_status_shows_executions_events_and_schedules(home, tmp_path):
     assert len(collect(load_aiflow_settings(), workflow="w").executions) == 1
 
 
-def _start_one_step(tmp_path, body: str) -> None:
+def _step() -> None:
+    """One scheduler step: what was asked (starts, stops) is applied; no task is launched."""
+    with open_database(load_aiflow_settings()) as db:
+        Scheduler(db).step(now_ms())
+
+
+def _start_one_step(tmp_path, body: str) -> int:
     """Upload a workflow 'w' made of `body`, start it, and apply one scheduler step."""
     wf = tmp_path / "wf.py"
     wf.write_text("from ai_flow.model.action import TaskAction\n"
@@ -54,9 +66,9 @@ def _start_one_step(tmp_path, body: str) -> None:
                   "from ai_flow.operators.bash import BashOperator\n"
                   "with Workflow(name='w'):\n" + body)
     ops.upload_workflows(str(wf))
-    ops.start_workflow_execution("w")
-    with open_database(load_aiflow_settings()) as db:
-        Scheduler(db).step(now_ms())
+    execution = ops.start_workflow_execution("w")
+    _step()
+    return execution
 
 
 def test_status_says_what_an_idle_execution_waits_for(home, tmp_path):
@@ -78,6 +90,96 @@ def test_status_shows_user_events_unless_asked_for_internal_ones(home, tmp_path)
     everything = collect(load_aiflow_settings(), internal=True)
     assert len(everything.events) == 10
     assert all(e.key.startswith("__aiflow.") for e in everything.events)
+
+
+def test_finished_executions_stay_listed_for_a_while_with_their_final_status(home, tmp_path):
+    execution = _start_one_step(tmp_path, "    BashOperator(name='queued', bash_command='true')\n")
+    ops.stop_workflow_execution(execution)
+    _step()  # STOPPED, and so is its task
+    snapshot = collect(load_aiflow_settings())
+    assert snapshot.executions == []  # no longer running...
+    [(ended, tasks)] = snapshot.finished  # ...but still in view
+    assert (ended.id, ended.status) == (execution, "STOPPED") and ended.end_time
+    assert [(t.task_name, t.status) for t in tasks] == [("queued", "STOPPED")]
+    text = _text(render(snapshot))
+    assert "finished in the last 10 min" in text
+    row = next(line for line in text.splitlines() if "default.w" in line)
+    assert "STOPPED" in row and format_time_ms(ended.end_time) in row and "queued" in row
+    # Filters apply; --recent 0 shows running executions only.
+    assert collect(load_aiflow_settings(), workflow="other").finished == []
+    assert collect(load_aiflow_settings(), recent_minutes=0).finished == []
+    assert "default.w" not in _text(render(collect(load_aiflow_settings(), recent_minutes=0)))
+    # Once its window has passed, it leaves the view (here a window of 60 ms).
+    wait_for(lambda: collect(load_aiflow_settings(), recent_minutes=0.001).finished == [],
+             timeout=5, message="the execution to leave a 60 ms window")
+
+
+def test_only_the_latest_finished_executions_are_listed(home, tmp_path):
+    first = _start_one_step(tmp_path, "    BashOperator(name='queued', bash_command='true')\n")
+    started = [first] + [ops.start_workflow_execution("w") for _ in range(FINISHED_LIMIT + 2)]
+    _step()
+    assert ops.stop_workflow_executions("w") == len(started)
+    _step()
+    finished = collect(load_aiflow_settings()).finished
+    assert [e.id for e, _ in finished] == sorted(started, reverse=True)[:FINISHED_LIMIT]
+
+
+_THREE_WORKFLOWS = """\
+from ai_flow.model.action import TaskAction
+from ai_flow.model.workflow import Workflow
+from ai_flow.operators.bash import BashOperator
+
+with Workflow(name='busy'):
+    BashOperator(name='queued', bash_command='true')
+with Workflow(name='idle'):
+    BashOperator(name='b', bash_command='true').action_on_event_received(TaskAction.START, 'go')
+with Workflow(name='done'):
+    BashOperator(name='queued', bash_command='true')
+"""
+
+
+def test_status_once_json_is_one_snapshot_for_scripts(home, tmp_path):
+    wf = tmp_path / "three.py"
+    wf.write_text(_THREE_WORKFLOWS)
+    ops.upload_workflows(str(wf))
+    ids = {name: ops.start_workflow_execution(name) for name in ("busy", "idle", "done")}
+    _step()
+    ops.stop_workflow_execution(ids["done"])
+    _step()
+    with NotificationClient() as client:
+        client.send_event("data_ready", "hour-7")
+
+    result = invoke(cli, "status", "--once", "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert shown["scheduler"]["alive"] is False and shown["scheduler"]["pid"] is None
+    assert [e["key"] for e in shown["events"]] == ["data_ready"]  # user events only
+    executions = {e["workflow_name"]: e for e in shown["executions"]}
+    assert {name: e["id"] for name, e in executions.items()} == ids
+    busy, idle, done = executions["busy"], executions["idle"], executions["done"]
+    assert (busy["status"], busy["waiting_for"], busy["end_time"]) == ("RUNNING", None, None)
+    [queued] = busy["tasks"]
+    assert (queued["task_name"], queued["status"], queued["try_number"]) == ("queued", "QUEUED", 1)
+    assert queued["duration_s"] >= 0  # so far
+    assert idle["status"] == "RUNNING" and idle["tasks"] == []
+    assert idle["waiting_for"] == "waiting for 'go' to start 'b'"
+    assert done["status"] == "STOPPED" and done["end_time"] >= done["begin_time"]
+    assert [(t["status"], t["end_time"] is not None) for t in done["tasks"]] == [
+        ("STOPPED", True)]
+    assert done["duration_s"] == round((done["end_time"] - done["begin_time"]) / 1000, 3)
+    # yaml is the same snapshot; --once alone keeps its tables.
+    as_yaml = yaml.safe_load(invoke(cli, "status", "--once", "-o", "yaml").stdout)
+    assert as_yaml.keys() == shown.keys() and len(as_yaml["executions"]) == 3
+    table = invoke(cli, "status", "--once")
+    assert table.exit_code == 0 and "running executions" in table.stdout
+    assert "finished in the last 10 min" in table.stdout and "STOPPED" in table.stdout
+
+
+def test_user_text_in_the_view_is_never_read_as_markup(home):
+    with NotificationClient() as client:
+        client.send_event("[bold]key", "[/]")  # rich would raise on a stray closing tag
+    text = _text(render(collect(load_aiflow_settings())))
+    assert "[bold]key" in text and "[/]" in text
 
 
 def test_status_on_an_empty_home(home):

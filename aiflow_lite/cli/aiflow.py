@@ -5,11 +5,11 @@ from __future__ import annotations
 import click
 
 from aiflow_lite import __version__
-from aiflow_lite.cli.config import config_group
-from aiflow_lite.cli.db import db_group
 from aiflow_lite.cli.group import RootGroup, debug_option
 
 NOUNS = {
+    "config": "aiflow_lite.cli.config:config_group(aiflow)",
+    "db": "aiflow_lite.cli.db:db_group(aiflow)",
     "namespace": "aiflow_lite.cli.namespace:namespace",
     "workflow": "aiflow_lite.cli.workflow:workflow",
     "workflow-execution": "aiflow_lite.cli.executions:workflow_execution",
@@ -44,10 +44,6 @@ def version() -> None:
     Example: aiflow version
     """
     click.echo(__version__)
-
-
-cli.add_command(config_group("aiflow"))
-cli.add_command(db_group("aiflow"))
 
 
 def main() -> None:

@@ -112,15 +112,13 @@ def show(workflow_execution_id: int, output: str) -> None:
 
     Example: aiflow workflow-execution show 1 -o yaml
     """
-    from aiflow_lite.cli.output import emit
-    from aiflow_lite.errors import NotFound
+    from aiflow_lite.cli.output import emit_one
     from aiflow_lite.ops import get_workflow_execution
 
     execution = get_workflow_execution(workflow_execution_id)
-    if execution is None:
-        raise NotFound(f"no workflow execution with id {workflow_execution_id}")
-    rows, columns = execution_rows([execution], output)
-    emit(rows, columns, output, time_columns=_TIMES)
+    rows, columns = execution_rows([execution] if execution else [], output)
+    emit_one(rows[0] if rows else None, f"no workflow execution with id {workflow_execution_id}",
+             columns, output, _TIMES)
 
 
 @workflow_execution.command("delete")

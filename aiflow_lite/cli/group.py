@@ -15,8 +15,9 @@ class RootGroup(click.Group):
     """Turns an `AiflowError` (the user's mistake or environment) into one line on stderr and exit
     code 1. With `--debug` or AIFLOW_DEBUG=1 the traceback is shown instead.
 
-    Nouns named in `lazy` ({name: "module:attribute"}) are imported only when used, so
-    `aiflow version` does not pay for every command's module."""
+    Nouns named in `lazy` ({name: "module:attribute"}, or "module:factory(argument)" for a
+    command a factory builds) are imported only when used, so `aiflow version` does not pay
+    for every command's module."""
 
     def __init__(self, *args: Any, lazy: Optional[Dict[str, str]] = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -30,7 +31,9 @@ class RootGroup(click.Group):
             import importlib
 
             module, _, attribute = self.lazy[name].partition(":")
-            self.add_command(getattr(importlib.import_module(module), attribute), name)
+            attribute, _, argument = attribute.partition("(")
+            command = getattr(importlib.import_module(module), attribute)
+            self.add_command(command(argument.rstrip(")")) if argument else command, name)
         return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context) -> Any:

@@ -5,14 +5,18 @@ from __future__ import annotations
 import click
 
 from aiflow_lite import __version__
-from aiflow_lite.cli.config import config_group
-from aiflow_lite.cli.db import db_group
-from aiflow_lite.cli.event import event
 from aiflow_lite.cli.group import RootGroup, debug_option
-from aiflow_lite.cli.server import notification_server
+
+NOUNS = {  # imported when used: `notification version` pays for none of them
+    "event": "aiflow_lite.cli.event:event",
+    "server": "aiflow_lite.cli.server:notification_server",
+    "config": "aiflow_lite.cli.config:config_group(notification)",
+    "db": "aiflow_lite.cli.db:db_group(notification)",
+}
 
 
-@click.group(cls=RootGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=RootGroup, lazy=NOUNS,
+             context_settings={"help_option_names": ["-h", "--help"]})
 @debug_option
 @click.version_option(__version__, "--version", prog_name="notification", message="%(version)s",
                       help="Show the version and exit.")
@@ -33,12 +37,6 @@ def version() -> None:
     Example: notification version
     """
     click.echo(__version__)
-
-
-cli.add_command(event)
-cli.add_command(notification_server)
-cli.add_command(config_group("notification"))
-cli.add_command(db_group("notification"))
 
 
 def main() -> None:

@@ -1,4 +1,6 @@
-"""Printing rows as table, json, yaml or plain text: one function every listing command uses."""
+"""Printing records as table, json, yaml or plain text: `emit` for every `list` command (json: an
+array, yaml: a sequence), `emit_one` for every `show` command (json: one object, yaml: a mapping).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +17,28 @@ def format_time_ms(ms: Any) -> str:
     if ms is None:
         return ""
     return datetime.fromtimestamp(ms / 1000).isoformat(sep=" ", timespec="milliseconds")
+
+
+def format_duration(seconds: Any) -> str:
+    """A duration as people read it: `45ms`, `1.2s`, `2m03s`, `1h05m`, `2d03h` ("" for None)."""
+    if seconds is None:
+        return ""
+    seconds = max(0.0, float(seconds))
+    if seconds < 0.9995:
+        return f"{seconds * 1000:.0f}ms"
+    if seconds < 59.95:
+        return f"{seconds:.1f}s"
+    whole = int(seconds + 0.5)
+    if whole < 3600:
+        return f"{whole // 60}m{whole % 60:02d}s"
+    if whole < 86400:
+        return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
+    return f"{whole // 86400}d{whole % 86400 // 3600:02d}h"
+
+
+def rounded(seconds: Any) -> Any:
+    """Seconds to the millisecond for json/yaml (None stays None)."""
+    return None if seconds is None else round(seconds, 3)
 
 
 def _text(value: Any) -> str:
@@ -41,21 +65,47 @@ def emit(
     time_columns: Sequence[str] = (),
     title: str | None = None,
 ) -> None:
-    """Print `rows` (dicts) in `fmt`. json/yaml keep raw values (times in epoch ms); table and
-    plain show times as local ISO text."""
-    import json
+    """`list` commands: print `rows` (dicts) in `fmt`; json is an array, yaml a sequence, even of
+    one row or none. json/yaml keep raw values (times in epoch ms); table and plain show times
+    as local ISO text."""
+    rows = [{c: r.get(c) for c in columns} for r in rows]
+    if fmt in ("json", "yaml"):
+        dump(rows, fmt)
+        return
+    _print_rows(rows, columns, fmt, time_columns, title)
 
-    rows = [dict(r) for r in rows]
+
+def emit_one(meta: Any, missing: str, columns: Sequence[str], fmt: str,
+             time_columns: Sequence[str] = ()) -> None:
+    """`show` commands: one record (a meta, or a dict already shaped for output) in `fmt`: json
+    is one object, yaml one mapping; table and plain one row. `missing` is the one-line error
+    when it is absent."""
+    if meta is None:
+        from aiflow_lite.errors import NotFound
+
+        raise NotFound(missing)
+    row = meta if isinstance(meta, Mapping) else meta.to_dict()
+    row = {c: row.get(c) for c in columns}
+    if fmt in ("json", "yaml"):
+        dump(row, fmt)
+        return
+    _print_rows([row], columns, fmt, time_columns, None)
+
+
+def dump(data: Any, fmt: str) -> None:
+    """`data` (an object or an array) as json or yaml, as it is."""
     if fmt == "json":
-        click.echo(json.dumps([{c: r.get(c) for c in columns} for r in rows], indent=2,
-                              default=str))
-        return
-    if fmt == "yaml":
-        import yaml
+        import json
 
-        click.echo(yaml.safe_dump([{c: r.get(c) for c in columns} for r in rows],
-                                  sort_keys=False, allow_unicode=True), nl=False)
+        click.echo(json.dumps(data, indent=2, default=str))
         return
+    import yaml
+
+    click.echo(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), nl=False)
+
+
+def _print_rows(rows: list, columns: Sequence[str], fmt: str, time_columns: Sequence[str],
+                title: str | None) -> None:
     shown = [
         [format_time_ms(r.get(c)) if c in time_columns else _text(r.get(c)) for c in columns]
         for r in rows
@@ -65,16 +115,6 @@ def emit(
             click.echo("\t".join(cell.replace("\t", " ").replace("\n", " ") for cell in line))
         return
     click.echo(render_table(list(columns), shown, title=title), nl=False)
-
-
-def emit_one(meta: Any, missing: str, columns: Sequence[str], fmt: str,
-             time_columns: Sequence[str] = ()) -> None:
-    """`show` commands: one record in `fmt`, or `missing` as the one-line error when absent."""
-    if meta is None:
-        from aiflow_lite.errors import NotFound
-
-        raise NotFound(missing)
-    emit([meta.to_dict()], columns, fmt, time_columns=time_columns)
 
 
 def render_table(columns: list, rows: list, title: str | None = None) -> str:

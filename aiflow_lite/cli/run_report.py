@@ -1,49 +1,80 @@
 """What `aiflow run` shows: progress while it runs (a live table on a terminal, timestamped
-lines otherwise), then a summary, the log tail of each failed task, and optional JUnit XML."""
+lines otherwise), then a summary, the log tail of each failed task, and optional JUnit XML.
+Each task execution's elapsed time (so far, while it runs) and the run's are shown as human
+durations (`45ms`, `1.2s`, `2m03s`); `-o json` gives them in seconds (`duration_s`)."""
 
 from __future__ import annotations
 
 import json
 import sys
+import time
 from datetime import datetime
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import click
 
-from aiflow_lite.cli.output import color_enabled, render_table
+from aiflow_lite.cli.output import color_enabled, format_duration, render_table, rounded
+from aiflow_lite.status import TASK_FINISHED
 
 LOG_TAIL_LINES = 20
 
 
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def task_seconds(task: Any, now_ms: Optional[int] = None) -> Optional[float]:
+    """How long a task execution took since it was queued; while it is unfinished, how long
+    so far (at `now_ms`, default now), or None when that is not asked for."""
+    if task.begin_time is None:
+        return None
+    end = task.end_time
+    if end is None:
+        if now_ms is None or task.status in TASK_FINISHED:
+            return None
+        end = now_ms
+    return max(0, end - task.begin_time) / 1000
+
+
 class Progress:
-    """Task status changes as they happen."""
+    """Task status changes as they happen; on a terminal the table also ticks the elapsed time
+    of running tasks and of the run (rich re-renders it several times a second)."""
 
     def __init__(self, quiet: bool = False) -> None:
         self.quiet = quiet
         self.live: Any = None
         self.rows: Dict[int, Any] = {}
+        self.started_ms = _now_ms()
 
     def begin(self, namespace: str, name: str, execution_id: int) -> None:
         self.title = f"{namespace}.{name} execution {execution_id}"
+        self.started_ms = _now_ms()
         if self.quiet:
             return
         if sys.stdout.isatty():
             from rich.live import Live
 
-            self.live = Live(self._table(), refresh_per_second=8, transient=False)
+            self.live = Live(get_renderable=self._table, refresh_per_second=8, transient=False)
             self.live.start()
         else:
             self._line(f"running {self.title}")
 
     def update(self, changed: List[Any]) -> None:
+        # A new dict, swapped in whole: the live display's thread renders `self.rows` meanwhile.
+        rows = dict(self.rows)
         for task in changed:
-            self.rows[task.id] = task
+            rows[task.id] = task
             if self.live is None and not self.quiet:
+                took = task_seconds(task)
+                after = f" after {format_duration(took)}" if task.status in TASK_FINISHED and \
+                    took is not None else ""
                 detail = f" ({task.stop_reason})" if task.status == "FAILED" and \
                     task.stop_reason else ""
-                self._line(f"{task.task_name} #{task.sequence_number} {task.status}{detail}")
+                self._line(f"{task.task_name} #{task.sequence_number} {task.status}{after}"
+                           f"{detail}")
+        self.rows = rows
         if self.live is not None:
-            self.live.update(self._table())
+            self.live.refresh()
 
     def end(self) -> None:
         if self.live is not None:
@@ -53,25 +84,26 @@ class Progress:
         stamp = datetime.now().strftime("%H:%M:%S.%f")[:-3]
         click.echo(f"{stamp} {text}")
 
-    def _table(self) -> Any:
+    def _table(self, now_ms: Optional[int] = None) -> Any:
         from rich.table import Table
+        from rich.text import Text
 
-        table = Table(title=self.title)
-        for column in ("task", "run", "status", "started because"):
+        now = _now_ms() if now_ms is None else now_ms
+        table = Table(title=self.title,
+                      caption=f"{format_duration((now - self.started_ms) / 1000)} elapsed")
+        for column in ("task", "run", "status", "elapsed", "started because"):
             table.add_column(column, overflow="fold")
         styles = {"SUCCESS": "green", "FAILED": "red", "RUNNING": "cyan", "STOPPED": "yellow"}
         for task in sorted(self.rows.values(), key=lambda t: (t.task_name, t.sequence_number)):
             style = styles.get(task.status, "") if color_enabled() else ""
-            table.add_row(task.task_name, str(task.sequence_number),
-                          f"[{style}]{task.status}[/]" if style else task.status,
-                          task.reason or "")
+            table.add_row(Text(task.task_name), str(task.sequence_number),
+                          Text(task.status, style=style),
+                          format_duration(task_seconds(task, now)), Text(task.reason or ""))
         return table
 
 
 def _duration(task: Any) -> str:
-    if task.begin_time is None or task.end_time is None:
-        return ""
-    return f"{(task.end_time - task.begin_time) / 1000:.2f}s"
+    return format_duration(task_seconds(task))
 
 
 def _summary_rows(result: Any) -> List[Dict[str, Any]]:
@@ -112,9 +144,12 @@ def write_summary(result: Any, output: str) -> None:
             "workflow": f"{result.execution.namespace}.{result.execution.workflow_name}",
             "workflow_execution_id": result.execution.id, "status": result.execution.status,
             "result": verdict, "exit_code": result.exit_code, "seconds": round(result.seconds, 3),
+            "duration_s": round(result.seconds, 3),
             "timed_out": result.timed_out, "interrupted": result.interrupted,
             "never_triggered": result.never_triggered,
-            "listening": result.listening, "tasks": [t.to_dict() for t in result.tasks],
+            "listening": result.listening,
+            "tasks": [{**t.to_dict(), "duration_s": rounded(task_seconds(t))}
+                      for t in result.tasks],
         }, indent=2))
         return
     rows = _summary_rows(result)
@@ -131,7 +166,7 @@ def write_summary(result: Any, output: str) -> None:
     if result.listening:
         click.echo(f"\nStill listening when the run ended: {'; '.join(result.listening)}")
     click.echo(f"\n{result.execution.namespace}.{result.execution.workflow_name}: {verdict} in "
-               f"{result.seconds:.2f}s (exit {result.exit_code})")
+               f"{format_duration(result.seconds)} (exit {result.exit_code})")
 
 
 def write_junit(result: Any, path: str) -> None:

@@ -1,6 +1,8 @@
 """`aiflow status`: a live view of a home: scheduler health, running executions and their tasks,
-the latest events, and the schedules due next. It only reads (WAL: nobody is locked out), and a
-refresh is a handful of indexed queries, cheap enough to leave on all day."""
+the executions that finished lately (for `RECENT_MINUTES` after they end, the newest
+`FINISHED_LIMIT`), the latest events, and the schedules due next; or, with `-o json`, one
+snapshot of the same for scripts. It only reads (WAL: nobody is locked out), and a refresh is a
+handful of indexed queries, cheap enough to leave on all day."""
 
 from __future__ import annotations
 
@@ -12,7 +14,11 @@ from typing import Any, List, Optional
 
 import click
 
-from aiflow_lite.cli.output import format_time_ms
+from aiflow_lite.cli.output import format_duration, format_time_ms, rounded
+
+RECENT_MINUTES = 10.0  # a finished execution stays in the view this long after it ends...
+FINISHED_LIMIT = 20  # ...and at most this many of them (the latest to end)
+RUNNING_LIMIT = 50
 
 
 @dataclass
@@ -22,14 +28,18 @@ class StatusSnapshot:
     uptime_s: Optional[float]
     lag: int
     events_per_s: float
-    executions: List[Any] = field(default_factory=list)  # (meta, [task metas])
+    executions: List[Any] = field(default_factory=list)  # running: (meta, [task metas])
     events: List[Any] = field(default_factory=list)
     schedules: List[Any] = field(default_factory=list)  # (workflow name, schedule meta)
+    #: Ended in the last `recent_minutes`, latest first: (meta, [task metas]).
+    finished: List[Any] = field(default_factory=list)
+    recent_minutes: float = RECENT_MINUTES
+    taken_at: int = 0  # epoch ms: running durations are "so far" at this time
 
 
 def collect(settings: Any, namespace: Optional[str] = None,
             workflow: Optional[str] = None, events: int = 10,
-            internal: bool = False) -> StatusSnapshot:
+            internal: bool = False, recent_minutes: float = RECENT_MINUTES) -> StatusSnapshot:
     from aiflow_lite.engine.executions import ExecutionStore
     from aiflow_lite.engine.lock import lock_path, running_scheduler_pid
     from aiflow_lite.events import now_ms
@@ -50,12 +60,18 @@ def collect(settings: Any, namespace: Optional[str] = None,
         cursor = log.cursor("scheduler") or 0
         running = [store.shown(e) for e in store.running_executions(namespace)
                    if workflow is None or e.workflow_name == workflow]
+        ended = [store.shown(e) for e in store.finished_executions(
+            now - int(recent_minutes * 60_000), FINISHED_LIMIT if recent_minutes > 0 else 0,
+            namespace, workflow)]
         snapshot = StatusSnapshot(
             home=settings.home, scheduler_pid=pid, uptime_s=uptime,
             lag=log.latest_offset() - cursor,
             events_per_s=log.count(begin_time=now - 10_000) / 10.0,
             executions=[(e, list(store.latest_task_executions(e.id).values()))
-                        for e in running[:50]],
+                        for e in running[:RUNNING_LIMIT]],
+            finished=[(e, list(store.latest_task_executions(e.id).values()))
+                      for e in ended],
+            recent_minutes=recent_minutes, taken_at=now,
         )
         snapshot.events = log.latest(events, namespace=namespace, internal=internal)
         snapshot.schedules = db.rows(
@@ -67,6 +83,59 @@ def collect(settings: Any, namespace: Optional[str] = None,
     return snapshot
 
 
+def _seconds(begin: Optional[int], end: Optional[int], now: int) -> Optional[float]:
+    """How long something took (`end` None: so far, at `now`); None before it began."""
+    if begin is None:
+        return None
+    return max(0, (end if end is not None else now) - begin) / 1000
+
+
+def _row(table: Any, *cells: str) -> None:
+    """A table row of plain text: names, keys and values are never read as rich markup."""
+    from rich.text import Text
+
+    table.add_row(*(Text(cell) for cell in cells))
+
+
+def _by_name(tasks: List[Any]) -> List[Any]:
+    return sorted(tasks, key=lambda t: t.task_name)
+
+
+def snapshot_dict(snapshot: StatusSnapshot) -> dict:
+    """The snapshot as plain data (`-o json`/`yaml`): times in epoch ms, durations in seconds."""
+    now = snapshot.taken_at
+
+    def task(t: Any) -> dict:
+        return {"id": t.id, "task_name": t.task_name, "sequence_number": t.sequence_number,
+                "status": t.status, "try_number": t.try_number, "begin_time": t.begin_time,
+                "end_time": t.end_time, "duration_s": rounded(_seconds(t.begin_time,
+                                                                         t.end_time, now))}
+
+    def execution(e: Any, tasks: List[Any]) -> dict:
+        return {"id": e.id, "namespace": e.namespace, "workflow_name": e.workflow_name,
+                "status": e.status, "waiting_for": e.waiting_for, "begin_time": e.begin_time,
+                "end_time": e.end_time,
+                "duration_s": rounded(_seconds(e.begin_time, e.end_time, now)),
+                "reason": e.reason, "tasks": [task(t) for t in _by_name(tasks)]}
+
+    return {
+        "home": snapshot.home,
+        "time": now,
+        "scheduler": {
+            "alive": snapshot.scheduler_pid is not None, "pid": snapshot.scheduler_pid,
+            "uptime_s": rounded(snapshot.uptime_s), "events_behind": snapshot.lag,
+            "events_per_s": snapshot.events_per_s},
+        "executions": [execution(e, tasks)
+                       for e, tasks in [*snapshot.executions, *snapshot.finished]],
+        "finished_within_minutes": snapshot.recent_minutes,
+        "events": [e.to_dict() for e in snapshot.events],
+        "schedules": [{"workflow": f"{namespace}.{name}", "id": sid, "expression": expression,
+                       "next_fire_time": next_fire, "is_paused": bool(paused)}
+                      for namespace, name, sid, expression, next_fire, paused
+                      in snapshot.schedules],
+    }
+
+
 def render(snapshot: StatusSnapshot) -> Any:
     """The view as a rich renderable (tests render it to text)."""
     from rich.console import Group
@@ -74,43 +143,67 @@ def render(snapshot: StatusSnapshot) -> Any:
     from rich.text import Text
 
     if snapshot.scheduler_pid:
-        up = f", up {snapshot.uptime_s:.0f}s" if snapshot.uptime_s is not None else ""
+        up = f", up {format_duration(snapshot.uptime_s)}" if snapshot.uptime_s is not None \
+            else ""
         health = Text(f"scheduler pid {snapshot.scheduler_pid}{up}, {snapshot.lag} events "
                       f"behind, {snapshot.events_per_s:.1f} events/s", style="green")
     else:
         health = Text("no scheduler runs for this home (aiflow server start -d)", style="yellow")
     header = Text(f"aiflow status: {snapshot.home}\n", style="bold") + health
+    now = snapshot.taken_at or int(time.time() * 1000)
     runs = Table(title="running executions", expand=False)
     for column in ("execution", "workflow", "task", "run", "status", "for"):
         runs.add_column(column)
-    now = time.time() * 1000
     for execution, tasks in snapshot.executions:
-        for i, task in enumerate(sorted(tasks, key=lambda t: t.task_name)):
-            since = task.begin_time or now
-            end = task.end_time or now
-            runs.add_row(str(execution.id) if i == 0 else "",
+        for i, task in enumerate(_by_name(tasks)):
+            _row(runs, str(execution.id) if i == 0 else "",
                          f"{execution.namespace}.{execution.workflow_name}" if i == 0 else "",
                          task.task_name, str(task.sequence_number), task.status,
-                         f"{(end - since) / 1000:.1f}s")
+                         format_duration(_seconds(task.begin_time, task.end_time, now)))
         if execution.waiting_for or not tasks:
             first = not tasks
-            runs.add_row(str(execution.id) if first else "",
+            _row(runs, str(execution.id) if first else "",
                          f"{execution.namespace}.{execution.workflow_name}" if first else "",
                          "", "", f"RUNNING, idle: {execution.waiting_for}"
                          if execution.waiting_for else "", "")
+    parts = [header, runs]
+    if snapshot.recent_minutes > 0:
+        parts.append(_finished_table(snapshot, now))
     events = Table(title="latest events")
     for column in ("offset", "key", "value", "namespace", "time"):
         events.add_column(column, overflow="fold")
     for e in snapshot.events:
-        events.add_row(str(e.offset), e.key, (e.value or "")[:40], e.namespace or "",
+        _row(events, str(e.offset), e.key, (e.value or "")[:40], e.namespace or "",
                        format_time_ms(e.create_time))
     schedules = Table(title="schedules")
     for column in ("workflow", "id", "expression", "next"):
         schedules.add_column(column)
     for namespace, name, sid, expression, next_fire, paused in snapshot.schedules:
-        schedules.add_row(f"{namespace}.{name}", str(sid), expression,
+        _row(schedules, f"{namespace}.{name}", str(sid), expression,
                           "paused" if paused else format_time_ms(next_fire))
-    return Group(header, runs, events, schedules)
+    return Group(*parts, events, schedules)
+
+
+def _finished_table(snapshot: StatusSnapshot, now: int) -> Any:
+    from rich.table import Table
+
+    table = Table(title=f"finished in the last {snapshot.recent_minutes:g} min "
+                  f"(latest {FINISHED_LIMIT} at most)")
+    for column in ("execution", "workflow", "status", "ended", "took", "task", "run",
+                   "task status", "for"):
+        table.add_column(column)
+    for execution, tasks in snapshot.finished:
+        head = [str(execution.id), f"{execution.namespace}.{execution.workflow_name}",
+                execution.status, format_time_ms(execution.end_time),
+                format_duration(_seconds(execution.begin_time, execution.end_time, now))]
+        for i, task in enumerate(_by_name(tasks) or [None]):
+            cells = head if i == 0 else [""] * len(head)
+            if task is None:
+                _row(table, *cells, "", "", "", "")
+                continue
+            _row(table, *cells, task.task_name, str(task.sequence_number), task.status,
+                          format_duration(_seconds(task.begin_time, task.end_time, now)))
+    return table
 
 
 @click.command("status")
@@ -121,30 +214,50 @@ def render(snapshot: StatusSnapshot) -> Any:
               help="Seconds between refreshes.")
 @click.option("--internal", is_flag=True,
               help="Also show aiflow_lite's own events (task statuses, commands, results).")
+@click.option("--recent", "recent_minutes", type=click.FloatRange(min=0),
+              default=RECENT_MINUTES, show_default=True, metavar="MINUTES",
+              help=f"Keep listing an execution this many minutes after it finished (the latest "
+                   f"{FINISHED_LIMIT} at most); 0: running ones only.")
+@click.option("-o", "--output", type=click.Choice(["table", "json", "yaml"]), default="table",
+              show_default=True,
+              help="json or yaml: one snapshot for scripts (implies --once).")
 def status(once: bool, namespace: Optional[str], workflow_name: Optional[str],
-           interval: float, internal: bool) -> None:
-    """Shows a live view of this home: scheduler, running executions, events, schedules.
+           interval: float, internal: bool, recent_minutes: float, output: str) -> None:
+    """Shows a live view of this home: scheduler, executions, events, schedules.
 
-    Example: aiflow status --once
+    Running executions with their tasks, what an idle one waits for, and the executions that
+    finished lately: each stays listed with its final status and end time for 10 minutes after
+    it ends (--recent MINUTES), the latest 20 at most. Then the latest events and the schedules
+    due next. Piped, or with --once, it prints one snapshot and exits; `-o json` prints that
+    snapshot as one JSON object (executions with status, waiting_for and tasks with
+    status, try and duration; the latest events; whether the scheduler is alive).
+
+    Example: aiflow status --once -o json
     """
     from aiflow_lite.cli.output import make_console
     from aiflow_lite.config import load_aiflow_settings
 
     settings = load_aiflow_settings()
+
+    def snapshot() -> StatusSnapshot:
+        return collect(settings, namespace, workflow_name, internal=internal,
+                       recent_minutes=recent_minutes)
+
+    if output != "table":
+        from aiflow_lite.cli.output import dump
+
+        dump(snapshot_dict(snapshot()), output)
+        return
     console = make_console()
-
-    def view() -> Any:
-        return render(collect(settings, namespace, workflow_name, internal=internal))
-
     if once or not sys.stdout.isatty():
-        console.print(view())
+        console.print(render(snapshot()))
         return
     from rich.live import Live
 
-    with Live(view(), console=console, refresh_per_second=4, screen=False) as live:
+    with Live(render(snapshot()), console=console, refresh_per_second=4, screen=False) as live:
         try:
             while True:
                 time.sleep(interval)
-                live.update(view())
+                live.update(render(snapshot()))
         except KeyboardInterrupt:
             pass

@@ -12,7 +12,7 @@ from aiflow_lite.errors import NotFound
 from aiflow_lite.meta import TaskExecutionMeta, WorkflowExecutionMeta
 from aiflow_lite.schema import next_id
 from aiflow_lite.sqlite import Database
-from aiflow_lite.status import TASK_ACTIVE, TaskStatus, WorkflowStatus
+from aiflow_lite.status import TASK_ACTIVE, WORKFLOW_FINISHED, TaskStatus, WorkflowStatus
 
 _EXECUTION = (
     "SELECT e.id, e.workflow_id, w.namespace, w.name, e.snapshot_id, e.execution_type, e.status, "
@@ -75,6 +75,16 @@ class ExecutionStore:
             sql += " AND w.namespace = ?"
             params.append(namespace)
         return [WorkflowExecutionMeta(*r) for r in self.db.rows(sql + " ORDER BY e.id", params)]
+
+    def finished_executions(self, since_ms: int, limit: int, namespace: Optional[str] = None,
+                            workflow: Optional[str] = None) -> List[WorkflowExecutionMeta]:
+        """Executions that ended at or after `since_ms`, the latest to end first."""
+        ended = [s.value for s in WORKFLOW_FINISHED]
+        sql = (f"{_EXECUTION} WHERE e.status IN (?, ?, ?) AND e.end_time >= ? "
+               "AND (? IS NULL OR w.namespace = ?) AND (? IS NULL OR w.name = ?) "
+               "ORDER BY e.end_time DESC, e.id DESC LIMIT ?")
+        return [WorkflowExecutionMeta(*r) for r in self.db.rows(
+            sql, (*ended, since_ms, namespace, namespace, workflow, workflow, limit))]
 
     def set_execution_status(self, execution_id: int, status: WorkflowStatus,
                              now: int, note: Optional[str] = None) -> None:

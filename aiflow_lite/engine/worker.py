@@ -27,9 +27,9 @@ from typing import Any, Optional
 from aiflow_lite.config import Settings, blob_manager_settings, load_aiflow_settings
 from aiflow_lite.engine.results import result_path, write_result
 from aiflow_lite.events import now_ms
-from aiflow_lite.ns.client import TASK_CONTEXT_ENV
 from aiflow_lite.status import TaskStatus
 from aiflow_lite.stopping import defer_stop
+from aiflow_lite.task_context import TASK_CONTEXT_ENV
 
 #: The message of a result that says its worker never started the task.
 NEVER_STARTED = "its worker never started it (the executor was gone before saying GO)"

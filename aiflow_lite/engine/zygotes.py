@@ -277,8 +277,8 @@ def _zygote(settings: Any, order_line: bytes, commands: int, output: int) -> Non
     _null_stdio()  # the file's prints must not land in the server's protocol
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     try:
+        from aiflow_lite import task_context as client
         from aiflow_lite.engine.worker import Order, preload
-        from aiflow_lite.ns import client
 
         reads, fds = client.context_reads, _open_fds()
         preloaded = preload(settings, Order.decode(order_line))

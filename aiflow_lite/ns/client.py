@@ -19,6 +19,7 @@ from aiflow_lite.events import DEFAULT_NAMESPACE, Event, validate_name
 from aiflow_lite.home import open_database
 from aiflow_lite.ns.event_log import EventLog, Keys
 from aiflow_lite.ns.wakeup import WakeSocket, wake_dir_for
+from aiflow_lite.task_context import TASK_CONTEXT_ENV, task_context  # noqa: F401  (re-exported)
 
 log = logging.getLogger(__name__)
 
@@ -343,27 +344,6 @@ class _Listener:
         except Exception:  # a listener's bug must not kill the thread or stall the log
             log.exception("listener processor failed on events %s..%s; continuing",
                           batch[0].offset, batch[-1].offset)
-
-
-#: Set by the worker for a task's process: JSON with the task's home, namespace, workflow
-#: execution and task name. Its presence is what "inside a task" means.
-TASK_CONTEXT_ENV = "AIFLOW_TASK_CONTEXT"
-
-
-#: How many times this process asked for its task context (a zygote checks that loading its
-#: workflow file asked for none: it loads the file outside any task).
-context_reads = 0
-
-
-def task_context() -> Optional[dict]:
-    """The running task's context, or None outside a task."""
-    import json
-    import os
-
-    global context_reads
-    context_reads += 1
-    text = os.environ.get(TASK_CONTEXT_ENV)
-    return json.loads(text) if text else None
 
 
 class AIFlowNotificationClient(NotificationClient):

@@ -68,7 +68,7 @@ def serve_locally() -> None:
 
 def remote_ops() -> Optional[Any]:
     """The `RemoteOps` of the configured server, or None to work on the local home."""
-    from aiflow_lite.ns.client import task_context
+    from aiflow_lite.task_context import task_context
 
     if _local_only or task_context() is not None:
         return None
