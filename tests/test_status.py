@@ -104,7 +104,8 @@ def test_finished_executions_stay_listed_for_a_while_with_their_final_status(hom
     text = _text(render(snapshot))
     assert "finished in the last 10 min" in text
     row = next(line for line in text.splitlines() if "default.w" in line)
-    assert "STOPPED" in row and format_time_ms(ended.end_time) in row and "queued" in row
+    assert "STOPPED" in row and format_time_ms(ended.end_time) in row
+    assert "1 STOPPED (queued)" in row  # its tasks, the ones that did not succeed by name
     # Filters apply; --recent 0 shows running executions only.
     assert collect(load_aiflow_settings(), workflow="other").finished == []
     assert collect(load_aiflow_settings(), recent_minutes=0).finished == []
@@ -112,6 +113,18 @@ def test_finished_executions_stay_listed_for_a_while_with_their_final_status(hom
     # Once its window has passed, it leaves the view (here a window of 60 ms).
     wait_for(lambda: collect(load_aiflow_settings(), recent_minutes=0.001).finished == [],
              timeout=5, message="the execution to leave a 60 ms window")
+
+
+def test_a_finished_execution_summarises_its_tasks_naming_those_that_did_not_succeed():
+    from types import SimpleNamespace
+
+    from aiflow_lite.cli.status import task_summary
+
+    tasks = [SimpleNamespace(task_name=n, status=s) for n, s in
+             [("train", "FAILED"), ("fetch", "SUCCESS"), ("clean", "SUCCESS"),
+              ("evaluate", "STOPPED"), ("report", "FAILED")]]
+    assert task_summary(tasks) == "2 SUCCESS, 2 FAILED (report, train), 1 STOPPED (evaluate)"
+    assert task_summary([]) == "no tasks ran"
 
 
 def test_only_the_latest_finished_executions_are_listed(home, tmp_path):
