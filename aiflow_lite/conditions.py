@@ -61,6 +61,32 @@ class SingleEventCondition(Condition):
         return {"type": "event", "event_keys": list(self.expect_event_keys)}
 
 
+class ModelVersionCondition(Condition):
+    """Met when a version of `model_name` reaches `stage` (any change of a version when `stage`
+    is None): the meta service's `model_version.<model>` events, whose value is the stage after
+    the change. A version already in `stage` whose description changes has not reached it."""
+
+    def __init__(self, model_name: str, stage: Any = None) -> None:
+        from aiflow_lite.events import validate_name
+        from aiflow_lite.status import ModelVersionStage
+
+        self.model_name = validate_name(model_name, "model name")
+        self.stage = None if stage is None else parse_enum(ModelVersionStage, stage,
+                                                           "model version stage")
+        super().__init__([f"model_version.{self.model_name}"])
+
+    def is_met(self, event: Event, context: Context) -> bool:
+        if self.stage is None:
+            return True
+        if event.value != self.stage.value:
+            return False
+        return event.context_dict().get("previous_stage") != self.stage.value
+
+    def describe(self) -> Dict[str, Any]:
+        return {"type": "model_version", "event_keys": list(self.expect_event_keys),
+                "model": self.model_name, "stage": self.stage.value if self.stage else None}
+
+
 class TaskStatusCondition(Condition):
     """Met when every named upstream task's latest execution (in the same workflow execution) has
     the given status. Re-evaluated on each of their status events."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional
 
 from aiflow_lite.errors import AiflowError, InvalidInput
 
@@ -265,7 +265,31 @@ def _substitute(value: Any, variable: str, replacement: str) -> Any:
     return value
 
 
+#: Resolved config files, by what they were resolved from: a long-lived process (a server, a
+#: task logging metrics in a loop) reads settings on every `ops` call, and parsing YAML costs
+#: more than the call's own work. A file that changes has another stat identity.
+_resolved: Dict[tuple, dict] = {}
+
+
+def _file_identity(path: str) -> Optional[tuple]:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
 def _resolve(defaults: Mapping[str, tuple], path: str, home: str) -> dict:
+    key = (id(defaults), path, home, _file_identity(path), os.environ.get(TOKEN_ENV))
+    cached = _resolved.get(key)
+    if cached is None:
+        if len(_resolved) > 64:
+            _resolved.clear()
+        cached = _resolved[key] = _resolve_file(defaults, path, home)
+    return dict(cached)
+
+
+def _resolve_file(defaults: Mapping[str, tuple], path: str, home: str) -> dict:
     values = {key: default for key, (default, _help) in defaults.items()}
     data = _read_yaml(path)
     _check_keys(defaults, path, data)

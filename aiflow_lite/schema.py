@@ -228,3 +228,105 @@ MIGRATIONS.append(
         """,
     )
 )
+
+MIGRATIONS.append(
+    Migration(
+        version=5,
+        name="meta service: datasets, models and versions, metrics, artifacts",
+        up="""
+            -- `lineage`: JSON naming the task that registered the row ('{}' when none did); the
+            -- ids beside it are copies for lookups, not foreign keys, so that deleting an
+            -- execution does not rewrite where a model came from.
+            CREATE TABLE dataset (
+                id                    INTEGER PRIMARY KEY,
+                namespace             TEXT NOT NULL REFERENCES namespace(name),
+                name                  TEXT NOT NULL,
+                uri                   TEXT NOT NULL,
+                data_format           TEXT,
+                description           TEXT,
+                schema                TEXT NOT NULL DEFAULT '{}',   -- column -> type, JSON
+                properties            TEXT NOT NULL DEFAULT '{}',
+                lineage               TEXT NOT NULL DEFAULT '{}',
+                task_execution_id     INTEGER,
+                create_time           INTEGER NOT NULL,
+                update_time           INTEGER NOT NULL,
+                UNIQUE (namespace, name)
+            );
+            CREATE TABLE model (
+                id             INTEGER PRIMARY KEY,
+                namespace      TEXT NOT NULL REFERENCES namespace(name),
+                name           TEXT NOT NULL,
+                description    TEXT,
+                properties     TEXT NOT NULL DEFAULT '{}',
+                last_version   INTEGER NOT NULL DEFAULT 0,  -- version numbers are never reused
+                create_time    INTEGER NOT NULL,
+                update_time    INTEGER NOT NULL,
+                UNIQUE (namespace, name)
+            );
+            CREATE TABLE model_version (
+                id                INTEGER PRIMARY KEY,
+                model_id          INTEGER NOT NULL REFERENCES model(id) ON DELETE CASCADE,
+                version           INTEGER NOT NULL,
+                uri               TEXT NOT NULL,
+                stage             TEXT NOT NULL,
+                description       TEXT,
+                properties        TEXT NOT NULL DEFAULT '{}',
+                datasets          TEXT NOT NULL DEFAULT '[]',  -- input dataset names, JSON
+                lineage           TEXT NOT NULL DEFAULT '{}',
+                task_execution_id INTEGER,
+                create_time       INTEGER NOT NULL,
+                update_time       INTEGER NOT NULL,
+                UNIQUE (model_id, version)
+            );
+            -- At most one DEPLOYED version per model, whatever a writer forgets.
+            CREATE UNIQUE INDEX model_version_deployed ON model_version(model_id)
+                WHERE stage = 'DEPLOYED';
+            CREATE INDEX model_version_by_stage ON model_version(model_id, stage, version);
+            CREATE INDEX model_version_by_task ON model_version(task_execution_id)
+                WHERE task_execution_id IS NOT NULL;
+            CREATE TABLE metric (
+                id                    INTEGER PRIMARY KEY,
+                namespace             TEXT NOT NULL,
+                key                   TEXT NOT NULL,
+                value                 REAL NOT NULL,
+                step                  INTEGER NOT NULL,
+                timestamp             INTEGER NOT NULL,
+                model_version_id      INTEGER REFERENCES model_version(id) ON DELETE CASCADE,
+                dataset_id            INTEGER REFERENCES dataset(id) ON DELETE CASCADE,
+                workflow_execution_id INTEGER,
+                task_execution_id     INTEGER
+            );
+            -- A history is one range scan: (namespace, key) then the rowid, i.e. logging order.
+            CREATE INDEX metric_by_key ON metric(namespace, key);
+            CREATE INDEX metric_by_version ON metric(model_version_id)
+                WHERE model_version_id IS NOT NULL;
+            CREATE INDEX metric_by_dataset ON metric(dataset_id) WHERE dataset_id IS NOT NULL;
+            CREATE INDEX metric_by_task ON metric(task_execution_id)
+                WHERE task_execution_id IS NOT NULL;
+            CREATE TABLE artifact (
+                id                INTEGER PRIMARY KEY,
+                namespace         TEXT NOT NULL REFERENCES namespace(name),
+                name              TEXT NOT NULL,
+                version           INTEGER NOT NULL,
+                uri               TEXT NOT NULL,
+                file_name         TEXT NOT NULL,
+                content_hash      TEXT NOT NULL,             -- sha256, hex
+                size              INTEGER NOT NULL,
+                description       TEXT,
+                lineage           TEXT NOT NULL DEFAULT '{}',
+                task_execution_id INTEGER,
+                create_time       INTEGER NOT NULL,
+                UNIQUE (namespace, name, version)
+            );
+            CREATE INDEX artifact_by_task ON artifact(task_execution_id)
+                WHERE task_execution_id IS NOT NULL;
+        """,
+        down="""
+            DROP TABLE artifact;
+            DROP TABLE metric;
+            DROP TABLE model_version;
+            DROP TABLE model;
+            DROP TABLE dataset;
+        """,
+    )
+)

@@ -1,4 +1,5 @@
-"""The value enums of the spec: task and workflow statuses, task actions, execution types."""
+"""The value enums of the spec: task and workflow statuses, task actions, execution types, and
+the meta service's model version stages."""
 
 from __future__ import annotations
 
@@ -39,6 +40,17 @@ class ExecutionType(str, Enum):
     MANUAL = "MANUAL"
     EVENT = "EVENT"
     PERIODIC = "PERIODIC"
+
+
+class ModelVersionStage(str, Enum):
+    """Where a model version is in its life. At most one version of a model is DEPLOYED:
+    deploying another moves it to DEPRECATED. DELETED versions keep their number and lineage."""
+
+    GENERATED = "GENERATED"
+    VALIDATED = "VALIDATED"
+    DEPLOYED = "DEPLOYED"
+    DEPRECATED = "DEPRECATED"
+    DELETED = "DELETED"
 
 
 TASK_FINISHED = frozenset({TaskStatus.SUCCESS, TaskStatus.FAILED, TaskStatus.STOPPED})

@@ -16,18 +16,16 @@ import argparse
 import contextlib
 import os
 import random
-import shutil
 import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Callable, Iterator, List, Optional
 
 import apsw
-from _report import print_report
+from _report import in_temporary_home, print_report, sized_arguments
 
 from aiflow_lite import ops
 from aiflow_lite.config import Settings, load_aiflow_settings
@@ -282,24 +280,8 @@ def run_all(args: argparse.Namespace, home: str) -> List[tuple]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
-    for name, (default, quick) in SIZES.items():
-        parser.add_argument(f"--{name.replace('_', '-')}", type=type(default),
-                            help=f"default {default}, with --quick {quick}")
-    args = parser.parse_args()
-    for name, sizes in SIZES.items():
-        if getattr(args, name) is None:
-            setattr(args, name, sizes[args.quick])
-
-    home = tempfile.mkdtemp(prefix="aiflow-bench-")
-    try:
-        os.environ["AIFLOW_HOME"] = home  # before any settings are loaded; children inherit it
-        os.environ.pop("NOTIFICATION_HOME", None)
-        rows = run_all(args, home)
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
-
+    args = sized_arguments(__doc__.splitlines()[0], SIZES)
+    rows = in_temporary_home("aiflow-bench-", lambda home: run_all(args, home))
     return print_report(f"aiflow_lite scheduler benchmark{' (--quick)' if args.quick else ''}: "
           f"parallelism {args.parallelism}, python {sys.version.split()[0]}, "
           f"SQLite {apsw.sqlite_lib_version()}, {os.cpu_count()} CPUs, "

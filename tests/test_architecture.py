@@ -13,12 +13,14 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "aiflow_lite"
 
-# Lower layers never import higher ones: base values → SDK → ns → engine → servers → cli.
+# Lower layers never import higher ones: base values → SDK → ns → engine and meta service →
+# ops → servers → cli.
 LAYERS = [
     ("aiflow_lite.cli", 6),
     ("aiflow_lite.server", 5),
     ("aiflow_lite.ops", 4),
     ("aiflow_lite.engine", 3),
+    ("aiflow_lite.meta_service", 3),
     ("aiflow_lite.ns", 2),
 ]
 BASE_MODULES = {"errors", "events", "config", "sqlite", "schema", "home", "status", "meta",
@@ -96,7 +98,9 @@ _EXIT_MODULES = ("import sys, atexit\n"
                  "'MODULES ' + ' '.join(sorted(sys.modules)) + '\\n'))\n")
 _NOUN_MODULES = ["aiflow_lite.cli." + m for m in (
     "config", "db", "event", "server", "namespace", "workflow", "executions", "schedules",
-    "run", "run_report", "status")]
+    "run", "run_report", "status",
+    # The meta service's nouns (aiflow_lite's own, not the spec's): loaded only when used.
+    "datasets", "models", "metrics", "artifacts")]
 QUICK_COMMANDS = {
     ("notification", "version"): [*_NOUN_MODULES, *HEAVY, "json", "socket", "subprocess",
                                   "aiflow_lite.config", "aiflow_lite.ns"],
@@ -106,7 +110,16 @@ QUICK_COMMANDS = {
         *[m for m in _NOUN_MODULES if m != "aiflow_lite.cli.workflow"],
         "yaml", "rich", "grpc", "cloudpickle", "croniter", "subprocess",
         "aiflow_lite.engine.executions", "aiflow_lite.engine.scheduler", "aiflow_lite.loader",
-        "aiflow_lite.workflow", "aiflow_lite.rpc", "aiflow_lite.ns.client"],
+        "aiflow_lite.workflow", "aiflow_lite.rpc", "aiflow_lite.ns.client",
+        "aiflow_lite.meta_service", "aiflow_lite.blob"],
+    ("aiflow", "model", "list"): [
+        *[m for m in _NOUN_MODULES if m not in ("aiflow_lite.cli.models",
+                                                 "aiflow_lite.cli.datasets")],
+        "yaml", "rich", "grpc", "cloudpickle", "croniter", "subprocess",
+        "aiflow_lite.engine.executions", "aiflow_lite.engine.scheduler", "aiflow_lite.loader",
+        "aiflow_lite.workflow", "aiflow_lite.rpc", "aiflow_lite.ns.client", "aiflow_lite.blob",
+        "aiflow_lite.meta_service.datasets", "aiflow_lite.meta_service.metrics",
+        "aiflow_lite.meta_service.artifacts"],
 }
 
 

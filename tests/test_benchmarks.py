@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
@@ -33,4 +35,20 @@ def test_rpc_benchmark_runs_and_prints_every_figure(tmp_path):
     assert proc.returncode in (0, 1), proc.stderr
     for figure in ("raw gRPC empty call", "remote send_event", "remote send -> remote listener",
                    "remote ops call", "summary:"):
+        assert figure in proc.stdout, f"missing {figure!r} in:\n{proc.stdout}"
+
+
+@pytest.mark.slow
+def test_meta_benchmark_runs_and_prints_every_figure(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "meta.py"), "--calls", "50", "--batches", "2",
+         "--versions", "200", "--points", "200", "--latency-runs", "2", "--repeat", "1"],
+        capture_output=True, text=True, timeout=300, env={"PATH": "/usr/bin:/bin",
+                                                          "HOME": str(tmp_path)},
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    for figure in ("1. log_metric", "raw apsw", "2. log_metrics of 1,000",
+                   "3. register_model_version", "4. latest version among 200",
+                   "5. history of 200 points", "6. version registered -> waiting task runs",
+                   "summary:"):
         assert figure in proc.stdout, f"missing {figure!r} in:\n{proc.stdout}"

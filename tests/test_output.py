@@ -58,6 +58,13 @@ def one_of_everything(home, tmp_path):
         Scheduler(db).step(now_ms())  # the execution starts: its task is QUEUED
     with NotificationClient() as client:
         client.send_event("k", "v")
+    # The meta service: a dataset, a model with a version and a metric, an artifact.
+    ops.register_dataset("d", "/data/d.csv")
+    ops.register_model("m")
+    ops.register_model_version("m", "/models/m/1", datasets=["d"])
+    ops.log_metric("auc", 0.9, model_name="m", model_version=1)
+    (tmp_path / "a.txt").write_text("a")
+    ops.register_artifact("a", str(tmp_path / "a.txt"))
     return {
         "execution": str(execution),
         "task": str(ops.list_task_executions(execution)[0].id),
@@ -81,6 +88,15 @@ def _arguments(ids: dict) -> dict:
         "aiflow workflow-trigger list": ["w"],
         "aiflow workflow-trigger show": [ids["trigger"]],
         "notification event list": ["*"],
+        "aiflow dataset list": [],
+        "aiflow dataset show": ["d"],
+        "aiflow model list": [],
+        "aiflow model show": ["m"],
+        "aiflow model-version list": ["m"],
+        "aiflow model-version show": ["m", "1"],
+        "aiflow metric list": [],
+        "aiflow artifact list": [],
+        "aiflow artifact show": ["a"],
     }
 
 

@@ -75,3 +75,21 @@ def test_every_command_has_help_with_an_example(name, command):
     assert command.help and "Example:" in command.help, f"`{name}` help needs an example"
     example = command.help.split("Example:", 1)[1].strip().split("\n")[0]
     assert name.split()[0] in example, f"`{name}` example does not show the command: {example}"
+
+
+#: aiflow_lite's own nouns (the meta service): not in the spec's command reference, so the data
+#: file must not grow them, and the tests above hold only for the spec's commands.
+OWN_NOUNS = ("dataset", "model", "model-version", "metric", "artifact")
+
+
+@pytest.mark.parametrize("noun", OWN_NOUNS)
+def test_our_own_nouns_are_not_the_spec_s_and_follow_its_conventions(noun):
+    assert not [p for p in COMMANDS if p.split()[:2] == ["aiflow", noun]], (
+        f"`aiflow {noun}` is ours, not the spec's: keep it out of tests/data/spec_cli.yaml")
+    group = resolve(f"aiflow {noun}")
+    assert isinstance(group, click.Group) and group.help
+    for name, command in _leaf_commands(group, f"aiflow {noun}"):
+        flags = {flag for p in command.params for flag in p.opts}
+        assert {"-n", "--namespace"} <= flags, f"`{name}` lacks -n/--namespace"
+        destructive = name.endswith(" delete")
+        assert ({"-y", "--yes"} <= flags) == destructive, f"`{name}`: -y/--yes iff it deletes"

@@ -215,3 +215,36 @@ def test_the_run_progress_table_renders_each_task_and_why_it_started():
     assert "default.w execution 1" in text
     assert "extract" in text and "SUCCESS" in text
     assert "train" in text and "RUNNING" in text and "data_ready" in text
+
+
+def test_status_shows_each_models_latest_and_deployed_version(home):
+    for name in ("churn", "ranker", "fresh"):
+        ops.register_model(name)
+    ops.register_model_version("churn", "/m/1", stage="DEPLOYED")
+    ops.register_model_version("churn", "/m/2", stage="VALIDATED")
+    ops.register_model_version("ranker", "/r/1")
+    ops.register_model_version("ranker", "/r/2", stage="DEPLOYED")
+    ops.register_model_version("ranker", "/r/3")
+    ops.delete_model_version("ranker", 3)  # a DELETED version is nobody's latest
+    ops.add_namespace("other")
+    ops.register_model("elsewhere", namespace="other")
+
+    shown = json.loads(invoke(cli, "status", "--once", "-o", "json").stdout)
+    assert shown["models"] == [
+        {"namespace": "default", "name": "churn", "latest_version": 2,
+         "latest_stage": "VALIDATED", "deployed_version": 1},
+        {"namespace": "default", "name": "fresh", "latest_version": None,
+         "latest_stage": None, "deployed_version": None},
+        {"namespace": "default", "name": "ranker", "latest_version": 2,
+         "latest_stage": "DEPLOYED", "deployed_version": 2},
+        {"namespace": "other", "name": "elsewhere", "latest_version": None,
+         "latest_stage": None, "deployed_version": None}]
+    text = _text(render(collect(load_aiflow_settings())))
+    assert "models" in text
+    churn = next(line for line in text.splitlines() if "default.churn" in line)
+    assert [cell.strip() for cell in churn.split("│")[1:5]] == [
+        "default.churn", "2", "VALIDATED", "1"]
+    assert [m[1] for m in collect(load_aiflow_settings(), namespace="other").models] == [
+        "elsewhere"]
+    table = invoke(cli, "status", "--once")
+    assert table.exit_code == 0 and "default.ranker" in table.stdout

@@ -1,3 +1,3 @@
-from aiflow_lite.status import TaskStatus, WorkflowStatus
+from aiflow_lite.status import ModelVersionStage, TaskStatus, WorkflowStatus
 
-__all__ = ["TaskStatus", "WorkflowStatus"]
+__all__ = ["ModelVersionStage", "TaskStatus", "WorkflowStatus"]

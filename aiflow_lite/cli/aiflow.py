@@ -19,6 +19,12 @@ NOUNS = {
     "server": "aiflow_lite.cli.server:server",
     "run": "aiflow_lite.cli.run:run",
     "status": "aiflow_lite.cli.status:status",
+    # The meta service: aiflow_lite's own nouns, not in the spec's command reference.
+    "dataset": "aiflow_lite.cli.datasets:dataset",
+    "model": "aiflow_lite.cli.models:model",
+    "model-version": "aiflow_lite.cli.models:model_version",
+    "metric": "aiflow_lite.cli.metrics:metric",
+    "artifact": "aiflow_lite.cli.artifacts:artifact",
 }
 
 

@@ -161,16 +161,48 @@ def list_tasks(workflow_execution_id: int, output: str) -> None:
 @click.argument("task_execution_id", type=int)
 @output_option
 def show_task(task_execution_id: int, output: str) -> None:
-    """Shows a task execution: its status, why it started (event and rule) and why it stopped.
+    """Shows a task execution: its status, why it started (event and rule) and why it stopped,
+    and what it produced in the meta service (model versions, datasets, artifacts, metrics).
 
     Example: aiflow task-execution show 3 -o json
     """
-    from aiflow_lite.cli.output import emit_one
-    from aiflow_lite.ops import get_task_execution
+    from aiflow_lite.cli.output import dump, emit_one
+    from aiflow_lite.ops import get_task_execution, get_task_outputs
 
-    emit_one(get_task_execution(task_execution_id),
-             f"no task execution with id {task_execution_id}", (*TASK_COLUMNS, "pid", "log_path"),
-             output, _TIMES)
+    columns = (*TASK_COLUMNS, "pid", "log_path")
+    meta = get_task_execution(task_execution_id)
+    if meta is None:
+        emit_one(None, f"no task execution with id {task_execution_id}", columns, output)
+    outputs = get_task_outputs(task_execution_id)
+    if output in ("json", "yaml"):
+        row, produced = meta.to_dict(), outputs.to_dict()
+        produced.pop("task_execution_id", None)
+        dump({**{c: row.get(c) for c in columns}, "outputs": produced}, output)
+        return
+    emit_one(meta, "", columns, output, _TIMES)
+    for line in produced_lines(outputs, output == "plain"):
+        click.echo(line)
+
+
+def produced_lines(outputs, plain: bool) -> list:
+    """What a task registered in the meta service: a short "produced:" section for a table, or
+    tab-separated `produced` lines for plain output."""
+    items = [("model_version", f"{v.model_name} v{v.version} ({v.stage})")
+             for v in outputs.model_versions]
+    items += [("dataset", d.name) for d in outputs.datasets]
+    items += [("artifact", f"{a.name} v{a.version} ({a.file_name})") for a in outputs.artifacts]
+    items += [("metric", f"{m.key}={m.value!r} (step {m.step})") for m in outputs.metrics]
+    if plain:
+        return [f"produced\t{kind}\t{text}" for kind, text in items]
+    if not items:
+        return ["", "produced: nothing in the meta service"]
+    lines = ["", "produced:"]
+    for kind, label in (("model_version", "model versions"), ("dataset", "datasets"),
+                        ("artifact", "artifacts"), ("metric", "metrics")):
+        texts = [text for k, text in items if k == kind]
+        if texts:
+            lines.append(f"  {label}: {', '.join(texts)}")
+    return lines
 
 
 def _task_command(verb: str, example_task: str) -> None:

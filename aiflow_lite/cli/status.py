@@ -19,6 +19,16 @@ from aiflow_lite.cli.output import format_duration, format_time_ms, rounded
 RECENT_MINUTES = 10.0  # a finished execution stays in the view this long after it ends...
 FINISHED_LIMIT = 20  # ...and at most this many of them (the latest to end)
 RUNNING_LIMIT = 50
+MODELS_LIMIT = 20  # the models table: the first this many by namespace and name
+
+#: Each model's latest version (any stage but DELETED) and its DEPLOYED one: one indexed lookup
+#: per model (UNIQUE (model_id, version) and the partial index of DEPLOYED versions).
+_MODELS = (
+    "SELECT m.namespace, m.name, v.version, v.stage, d.version FROM model m "
+    "LEFT JOIN model_version v ON v.id = (SELECT x.id FROM model_version x "
+    "WHERE x.model_id = m.id AND x.stage != 'DELETED' ORDER BY x.version DESC LIMIT 1) "
+    "LEFT JOIN model_version d ON d.model_id = m.id AND d.stage = 'DEPLOYED' "
+    "WHERE (? IS NULL OR m.namespace = ?) ORDER BY m.namespace, m.name LIMIT ?")
 
 
 @dataclass
@@ -35,6 +45,8 @@ class StatusSnapshot:
     finished: List[Any] = field(default_factory=list)
     recent_minutes: float = RECENT_MINUTES
     taken_at: int = 0  # epoch ms: running durations are "so far" at this time
+    #: The meta service's models: (namespace, name, latest version, its stage, DEPLOYED one).
+    models: List[Any] = field(default_factory=list)
 
 
 def collect(settings: Any, namespace: Optional[str] = None,
@@ -80,6 +92,7 @@ def collect(settings: Any, namespace: Optional[str] = None,
             "WHERE (? IS NULL OR w.namespace = ?) AND (? IS NULL OR w.name = ?) "
             "ORDER BY s.is_paused, s.next_fire_time LIMIT 10",
             (namespace, namespace, workflow, workflow))
+        snapshot.models = db.rows(_MODELS, (namespace, namespace, MODELS_LIMIT))
     return snapshot
 
 
@@ -133,6 +146,9 @@ def snapshot_dict(snapshot: StatusSnapshot) -> dict:
                        "next_fire_time": next_fire, "is_paused": bool(paused)}
                       for namespace, name, sid, expression, next_fire, paused
                       in snapshot.schedules],
+        "models": [{"namespace": namespace, "name": name, "latest_version": latest,
+                    "latest_stage": stage, "deployed_version": deployed}
+                   for namespace, name, latest, stage, deployed in snapshot.models],
     }
 
 
@@ -181,7 +197,13 @@ def render(snapshot: StatusSnapshot) -> Any:
     for namespace, name, sid, expression, next_fire, paused in snapshot.schedules:
         _row(schedules, f"{namespace}.{name}", str(sid), expression,
                           "paused" if paused else format_time_ms(next_fire))
-    return Group(*parts, events, schedules)
+    models = Table(title="models")
+    for column in ("model", "latest", "stage", "deployed"):
+        models.add_column(column)
+    for namespace, name, latest, stage, deployed in snapshot.models:
+        _row(models, f"{namespace}.{name}", "" if latest is None else str(latest), stage or "",
+             "" if deployed is None else str(deployed))
+    return Group(*parts, events, schedules, models)
 
 
 def _finished_table(snapshot: StatusSnapshot, now: int) -> Any:
@@ -233,14 +255,15 @@ def task_summary(tasks: List[Any]) -> str:
               help="json or yaml: one snapshot for scripts (implies --once).")
 def status(once: bool, namespace: Optional[str], workflow_name: Optional[str],
            interval: float, internal: bool, recent_minutes: float, output: str) -> None:
-    """Shows a live view of this home: scheduler, executions, events, schedules.
+    """Shows a live view of this home: scheduler, executions, events, schedules, models.
 
     Running executions with their tasks, what an idle one waits for, and the executions that
     finished lately: each stays listed with its final status and end time for 10 minutes after
-    it ends (--recent MINUTES), the latest 20 at most. Then the latest events and the schedules
-    due next. Piped, or with --once, it prints one snapshot and exits; `-o json` prints that
-    snapshot as one JSON object (executions with status, waiting_for and tasks with
-    status, try and duration; the latest events; whether the scheduler is alive).
+    it ends (--recent MINUTES), the latest 20 at most. Then the latest events, the schedules
+    due next, and the models with their latest and DEPLOYED versions. Piped, or with --once,
+    it prints one snapshot and exits; `-o json` prints that snapshot as one JSON object
+    (executions with status, waiting_for and tasks with status, try and duration; the latest
+    events; whether the scheduler is alive; the models).
 
     Example: aiflow status --once -o json
     """

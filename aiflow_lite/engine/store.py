@@ -20,6 +20,13 @@ _WORKFLOW_COLUMNS = (
 _SNAPSHOT_COLUMNS = "id, workflow_id, uri, signature, create_time"
 
 
+#: What a namespace holds, checked before it is deleted: (table, what, `aiflow` noun to list).
+_NAMESPACE_CONTENTS = (("workflow", "workflow(s)", "workflow"), ("model", "model(s)", "model"),
+                       ("dataset", "dataset(s)", "dataset"),
+                       ("artifact", "artifact version(s)", "artifact"),
+                       ("metric", "metric point(s)", "metric"))
+
+
 def _page(limit: Optional[int], offset: Optional[int]) -> str:
     if limit is None and offset is None:
         return ""
@@ -77,12 +84,12 @@ class MetadataStore:
         with self.db.transaction():
             if self.get_namespace(name) is None:
                 raise NotFound(f"no namespace named {name!r}")
-            count = self.db.scalar("SELECT count(*) FROM workflow WHERE namespace = ?", (name,))
-            if count:
-                raise InvalidInput(
-                    f"namespace {name!r} still has {count} workflow(s); delete them first "
-                    f"(`aiflow workflow list -n {name}`)"
-                )
+            for table, what, listing in _NAMESPACE_CONTENTS:
+                count = self.db.scalar(f"SELECT count(*) FROM {table} WHERE namespace = ?",
+                                       (name,))
+                if count:
+                    raise InvalidInput(f"namespace {name!r} still has {count} {what}; delete "
+                                       f"them first (`aiflow {listing} list -n {name}`)")
             self.db.execute("DELETE FROM namespace WHERE name = ?", (name,))
 
     def require_namespace(self, name: str) -> None:

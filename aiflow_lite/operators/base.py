@@ -71,6 +71,14 @@ class Operator:
         """Take `action` on this task whenever an event with `event_key` arrives."""
         self.workflow.action_on_event_received(self.name, event_key, action)
 
+    def action_on_model_version(self, action: TaskAction, model_name: str,
+                                stage: Any = None) -> None:
+        """Take `action` on this task whenever a version of `model_name` reaches `stage` in the
+        meta service (a `ModelVersionStage`, or None: any change of one of its versions)."""
+        from aiflow_lite.conditions import ModelVersionCondition
+
+        self.action_on_condition(action, ModelVersionCondition(model_name, stage))
+
     def action_on_task_status(self, action: TaskAction,
                               upstream_task_status_dict: Mapping[Any, TaskStatus]) -> None:
         """Take `action` when every upstream task's latest execution has the given status."""

@@ -1,9 +1,38 @@
-"""The operations the `aiflow` command offers, as Python functions (the spec's `ai_flow.ops`).
+"""The operations the `aiflow` command offers, as Python functions (the spec's `ai_flow.ops`),
+and the meta service's (datasets, models and versions, metrics, artifacts).
 
-They work on the local home (AIFLOW_HOME); each call opens the database, does its work in one
-transaction, and closes it. Heavy modules load only when a function needs them.
+They work on the local home (AIFLOW_HOME), or on the server `aiflow_client.yaml` names; inside
+a task always on the task's own home. Each call does its work in one transaction on the
+thread's connection to the home (`backend.home_stores`). Heavy modules load only when a
+function needs them.
 """
 
+from aiflow_lite.ops.artifact_ops import (
+    download_artifact,
+    get_artifact,
+    list_artifacts,
+    register_artifact,
+)
+from aiflow_lite.ops.dataset_ops import (
+    delete_dataset,
+    get_dataset,
+    list_datasets,
+    register_dataset,
+    update_dataset,
+)
+from aiflow_lite.ops.metric_ops import get_metric_history, list_metrics, log_metric, log_metrics
+from aiflow_lite.ops.model_ops import (
+    delete_model,
+    delete_model_version,
+    get_latest_model_version,
+    get_model,
+    get_model_version,
+    list_model_versions,
+    list_models,
+    register_model,
+    register_model_version,
+    update_model_version,
+)
 from aiflow_lite.ops.namespace_ops import (
     add_namespace,
     delete_namespace,
@@ -13,6 +42,7 @@ from aiflow_lite.ops.namespace_ops import (
 )
 from aiflow_lite.ops.task_execution_ops import (
     get_task_execution,
+    get_task_outputs,
     list_task_executions,
     start_task_execution,
     stop_task_execution,
@@ -62,6 +92,9 @@ __all__ = [
     "add_namespace",
     "add_workflow_schedule",
     "add_workflow_trigger",
+    "delete_dataset",
+    "delete_model",
+    "delete_model_version",
     "delete_namespace",
     "delete_workflow",
     "delete_workflow_execution",
@@ -72,14 +105,27 @@ __all__ = [
     "delete_workflow_trigger",
     "delete_workflow_triggers",
     "disable_workflow",
+    "download_artifact",
     "enable_workflow",
+    "get_artifact",
+    "get_dataset",
+    "get_latest_model_version",
+    "get_metric_history",
+    "get_model",
+    "get_model_version",
     "get_namespace",
     "get_task_execution",
+    "get_task_outputs",
     "get_workflow",
     "get_workflow_execution",
     "get_workflow_schedule",
     "get_workflow_snapshot",
     "get_workflow_trigger",
+    "list_artifacts",
+    "list_datasets",
+    "list_metrics",
+    "list_model_versions",
+    "list_models",
     "list_namespace",
     "list_task_executions",
     "list_workflow_executions",
@@ -87,8 +133,14 @@ __all__ = [
     "list_workflow_snapshots",
     "list_workflow_triggers",
     "list_workflows",
+    "log_metric",
+    "log_metrics",
     "pause_workflow_schedule",
     "pause_workflow_trigger",
+    "register_artifact",
+    "register_dataset",
+    "register_model",
+    "register_model_version",
     "resume_workflow_schedule",
     "resume_workflow_trigger",
     "start_task_execution",
@@ -96,6 +148,8 @@ __all__ = [
     "stop_task_execution",
     "stop_workflow_execution",
     "stop_workflow_executions",
+    "update_dataset",
+    "update_model_version",
     "update_namespace",
     "upload_workflows",
 ]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from aiflow_lite.meta import TaskExecutionMeta
-from aiflow_lite.ops.backend import execution_store, send_command, served
+from aiflow_lite.meta import TaskExecutionMeta, TaskOutputs
+from aiflow_lite.ops.backend import execution_store, send_command, served, stores
 
 
 @served
@@ -60,3 +60,21 @@ def start_task_execution(workflow_execution_id: int, task_name: str) -> str:
 @served
 def stop_task_execution(workflow_execution_id: int, task_name: str) -> None:
     _task_command("stop_task", workflow_execution_id, task_name)
+
+
+@served
+def get_task_outputs(task_execution_id: int) -> TaskOutputs:
+    """What the task execution registered in the meta service: model versions, datasets,
+    artifacts, and the latest point of each metric it logged."""
+    from aiflow_lite.errors import NotFound
+
+    with stores() as s:
+        task = s.executions.get_task_execution(task_execution_id)
+        if task is None:
+            raise NotFound(f"no task execution with id {task_execution_id}")
+        execution = s.executions.require_execution(task.workflow_execution_id)
+        return TaskOutputs(task_execution_id, s.models.produced_by(task_execution_id),
+                           s.datasets.produced_by(task_execution_id),
+                           s.artifacts.produced_by(task_execution_id),
+                           s.metrics.latest(execution.namespace,
+                                            task_execution_id=task_execution_id))

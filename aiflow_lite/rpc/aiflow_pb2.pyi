@@ -238,6 +238,152 @@ class WorkflowTriggerMeta(_message.Message):
     create_time: int
     def __init__(self, id: _Optional[int] = ..., workflow_id: _Optional[int] = ..., description_json: _Optional[str] = ..., is_paused: _Optional[bool] = ..., create_time: _Optional[int] = ...) -> None: ...
 
+class DatasetMeta(_message.Message):
+    __slots__ = ("namespace", "name", "uri", "data_format", "description", "schema_json", "properties_json", "create_time", "update_time", "lineage_json")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    URI_FIELD_NUMBER: _ClassVar[int]
+    DATA_FORMAT_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    SCHEMA_JSON_FIELD_NUMBER: _ClassVar[int]
+    PROPERTIES_JSON_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    LINEAGE_JSON_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    name: str
+    uri: str
+    data_format: str
+    description: str
+    schema_json: str
+    properties_json: str
+    create_time: int
+    update_time: int
+    lineage_json: str
+    def __init__(self, namespace: _Optional[str] = ..., name: _Optional[str] = ..., uri: _Optional[str] = ..., data_format: _Optional[str] = ..., description: _Optional[str] = ..., schema_json: _Optional[str] = ..., properties_json: _Optional[str] = ..., create_time: _Optional[int] = ..., update_time: _Optional[int] = ..., lineage_json: _Optional[str] = ...) -> None: ...
+
+class ModelMeta(_message.Message):
+    __slots__ = ("namespace", "name", "description", "properties_json", "create_time", "update_time", "latest_version")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    PROPERTIES_JSON_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    LATEST_VERSION_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    name: str
+    description: str
+    properties_json: str
+    create_time: int
+    update_time: int
+    latest_version: int
+    def __init__(self, namespace: _Optional[str] = ..., name: _Optional[str] = ..., description: _Optional[str] = ..., properties_json: _Optional[str] = ..., create_time: _Optional[int] = ..., update_time: _Optional[int] = ..., latest_version: _Optional[int] = ...) -> None: ...
+
+class ModelVersionMeta(_message.Message):
+    __slots__ = ("namespace", "model_name", "version", "uri", "stage", "description", "properties_json", "create_time", "update_time", "datasets", "lineage_json")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    URI_FIELD_NUMBER: _ClassVar[int]
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    PROPERTIES_JSON_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    DATASETS_FIELD_NUMBER: _ClassVar[int]
+    LINEAGE_JSON_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    model_name: str
+    version: int
+    uri: str
+    stage: str
+    description: str
+    properties_json: str
+    create_time: int
+    update_time: int
+    datasets: _containers.RepeatedScalarFieldContainer[str]
+    lineage_json: str
+    def __init__(self, namespace: _Optional[str] = ..., model_name: _Optional[str] = ..., version: _Optional[int] = ..., uri: _Optional[str] = ..., stage: _Optional[str] = ..., description: _Optional[str] = ..., properties_json: _Optional[str] = ..., create_time: _Optional[int] = ..., update_time: _Optional[int] = ..., datasets: _Optional[_Iterable[str]] = ..., lineage_json: _Optional[str] = ...) -> None: ...
+
+class MetricMeta(_message.Message):
+    __slots__ = ("id", "namespace", "key", "value", "step", "timestamp", "model_name", "model_version", "dataset_name", "workflow_execution_id", "task_execution_id")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    DATASET_NAME_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_EXECUTION_ID_FIELD_NUMBER: _ClassVar[int]
+    TASK_EXECUTION_ID_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    namespace: str
+    key: str
+    value: float
+    step: int
+    timestamp: int
+    model_name: str
+    model_version: int
+    dataset_name: str
+    workflow_execution_id: int
+    task_execution_id: int
+    def __init__(self, id: _Optional[int] = ..., namespace: _Optional[str] = ..., key: _Optional[str] = ..., value: _Optional[float] = ..., step: _Optional[int] = ..., timestamp: _Optional[int] = ..., model_name: _Optional[str] = ..., model_version: _Optional[int] = ..., dataset_name: _Optional[str] = ..., workflow_execution_id: _Optional[int] = ..., task_execution_id: _Optional[int] = ...) -> None: ...
+
+class MetricHistory(_message.Message):
+    __slots__ = ("namespace", "key", "steps", "values", "timestamps")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMPS_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    key: str
+    steps: _containers.RepeatedScalarFieldContainer[int]
+    values: _containers.RepeatedScalarFieldContainer[float]
+    timestamps: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, namespace: _Optional[str] = ..., key: _Optional[str] = ..., steps: _Optional[_Iterable[int]] = ..., values: _Optional[_Iterable[float]] = ..., timestamps: _Optional[_Iterable[int]] = ...) -> None: ...
+
+class ArtifactMeta(_message.Message):
+    __slots__ = ("namespace", "name", "version", "uri", "file_name", "content_hash", "size", "description", "create_time", "lineage_json")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    URI_FIELD_NUMBER: _ClassVar[int]
+    FILE_NAME_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_HASH_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    LINEAGE_JSON_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    name: str
+    version: int
+    uri: str
+    file_name: str
+    content_hash: str
+    size: int
+    description: str
+    create_time: int
+    lineage_json: str
+    def __init__(self, namespace: _Optional[str] = ..., name: _Optional[str] = ..., version: _Optional[int] = ..., uri: _Optional[str] = ..., file_name: _Optional[str] = ..., content_hash: _Optional[str] = ..., size: _Optional[int] = ..., description: _Optional[str] = ..., create_time: _Optional[int] = ..., lineage_json: _Optional[str] = ...) -> None: ...
+
+class TaskOutputs(_message.Message):
+    __slots__ = ("task_execution_id", "model_versions", "datasets", "artifacts", "metrics")
+    TASK_EXECUTION_ID_FIELD_NUMBER: _ClassVar[int]
+    MODEL_VERSIONS_FIELD_NUMBER: _ClassVar[int]
+    DATASETS_FIELD_NUMBER: _ClassVar[int]
+    ARTIFACTS_FIELD_NUMBER: _ClassVar[int]
+    METRICS_FIELD_NUMBER: _ClassVar[int]
+    task_execution_id: int
+    model_versions: _containers.RepeatedCompositeFieldContainer[ModelVersionMeta]
+    datasets: _containers.RepeatedCompositeFieldContainer[DatasetMeta]
+    artifacts: _containers.RepeatedCompositeFieldContainer[ArtifactMeta]
+    metrics: _containers.RepeatedCompositeFieldContainer[MetricMeta]
+    def __init__(self, task_execution_id: _Optional[int] = ..., model_versions: _Optional[_Iterable[_Union[ModelVersionMeta, _Mapping]]] = ..., datasets: _Optional[_Iterable[_Union[DatasetMeta, _Mapping]]] = ..., artifacts: _Optional[_Iterable[_Union[ArtifactMeta, _Mapping]]] = ..., metrics: _Optional[_Iterable[_Union[MetricMeta, _Mapping]]] = ...) -> None: ...
+
 class NameRequest(_message.Message):
     __slots__ = ("name",)
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -469,6 +615,368 @@ class TriggerList(_message.Message):
     RESULT_FIELD_NUMBER: _ClassVar[int]
     result: _containers.RepeatedCompositeFieldContainer[WorkflowTriggerMeta]
     def __init__(self, result: _Optional[_Iterable[_Union[WorkflowTriggerMeta, _Mapping]]] = ...) -> None: ...
+
+class RegisterDatasetRequest(_message.Message):
+    __slots__ = ("name", "uri", "data_format", "description", "schema_json", "properties_json", "namespace")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    URI_FIELD_NUMBER: _ClassVar[int]
+    DATA_FORMAT_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    SCHEMA_JSON_FIELD_NUMBER: _ClassVar[int]
+    PROPERTIES_JSON_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    uri: str
+    data_format: str
+    description: str
+    schema_json: str
+    properties_json: str
+    namespace: str
+    def __init__(self, name: _Optional[str] = ..., uri: _Optional[str] = ..., data_format: _Optional[str] = ..., description: _Optional[str] = ..., schema_json: _Optional[str] = ..., properties_json: _Optional[str] = ..., namespace: _Optional[str] = ...) -> None: ...
+
+class UpdateDatasetRequest(_message.Message):
+    __slots__ = ("name", "uri", "data_format", "description", "schema_json", "properties_json", "namespace")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    URI_FIELD_NUMBER: _ClassVar[int]
+    DATA_FORMAT_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    SCHEMA_JSON_FIELD_NUMBER: _ClassVar[int]
+    PROPERTIES_JSON_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    uri: str
+    data_format: str
+    description: str
+    schema_json: str
+    properties_json: str
+    namespace: str
+    def __init__(self, name: _Optional[str] = ..., uri: _Optional[str] = ..., data_format: _Optional[str] = ..., description: _Optional[str] = ..., schema_json: _Optional[str] = ..., properties_json: _Optional[str] = ..., namespace: _Optional[str] = ...) -> None: ...
+
+class MetaNameRequest(_message.Message):
+    __slots__ = ("name", "namespace")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    namespace: str
+    def __init__(self, name: _Optional[str] = ..., namespace: _Optional[str] = ...) -> None: ...
+
+class MetaPageRequest(_message.Message):
+    __slots__ = ("namespace", "limit", "offset")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    OFFSET_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    limit: int
+    offset: int
+    def __init__(self, namespace: _Optional[str] = ..., limit: _Optional[int] = ..., offset: _Optional[int] = ...) -> None: ...
+
+class DatasetReply(_message.Message):
+    __slots__ = ("result",)
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    result: DatasetMeta
+    def __init__(self, result: _Optional[_Union[DatasetMeta, _Mapping]] = ...) -> None: ...
+
+class OptionalDatasetReply(_message.Message):
+    __slots__ = ("result",)
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    result: DatasetMeta
+    def __init__(self, result: _Optional[_Union[DatasetMeta, _Mapping]] = ...) -> None: ...
+
+class DatasetList(_message.Message):
+    __slots__ = ("result",)
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    result: _containers.RepeatedCompositeFieldContainer[DatasetMeta]
+    def __init__(self, result: _Optional[_Iterable[_Union[DatasetMeta, _Mapping]]] = ...) -> None: ...
+
+class RegisterModelRequest(_message.Message):
+    __slots__ = ("name", "description", "properties_json", "namespace")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    PROPERTIES_JSON_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    description: str
+    properties_json: str
+    namespace: str
+    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., properties_json: _Optional[str] = ..., namespace: _Optional[str] = ...) -> None: ...
+
+class ModelReply(_message.Message):
+    __slots__ = ("result",)
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    result: ModelMeta
+    def __init__(self, result: _Optional[_Union[ModelMeta, _Mapping]] = ...) -> None: ...
+
+class OptionalModelReply(_message.Message):
+    __slots__ = ("result",)
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    result: ModelMeta
+    def __init__(self, result: _Optional[_Union[ModelMeta, _Mapping]] = ...) -> None: ...
+
+class ModelList(_message.Message):
+    __slots__ = ("result",)
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    result: _containers.RepeatedCompositeFieldContainer[ModelMeta]
+    def __init__(self, result: _Optional[_Iterable[_Union[ModelMeta, _Mapping]]] = ...) -> None: ...
+
+class RegisterModelVersionRequest(_message.Message):
+    __slots__ = ("model_name", "uri", "stage", "description", "properties_json", "datasets", "namespace")
+    MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    URI_FIELD_NUMBER: _ClassVar[int]
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    PROPERTIES_JSON_FIELD_NUMBER: _ClassVar[int]
+    DATASETS_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    model_name: str
+    uri: str
+    stage: str
+    description: str
+    properties_json: str
+    datasets: _containers.RepeatedScalarFieldContainer[str]
+    namespace: str
+    def __init__(self, model_name: _Optional[str] = ..., uri: _Optional[str] = ..., stage: _Optional[str] = ..., description: _Optional[str] = ..., properties_json: _Optional[str] = ..., datasets: _Optional[_Iterable[str]] = ..., namespace: _Optional[str] = ...) -> None: ...
+
+class ModelVersionRequest(_message.Message):
+    __slots__ = ("model_name", "version", "namespace")
+    MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    model_name: str
+    version: int
+    namespace: str
+    def __init__(self, model_name: _Optional[str] = ..., version: _Optional[int] = ..., namespace: _Optional[str] = ...) -> None: ...
+
+class LatestModelVersionRequest(_message.Message):
+    __slots__ = ("model_name", "stage", "namespace")
+    MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    model_name: str
+    stage: str
+    namespace: str
+    def __init__(self, model_name: _Optional[str] = ..., stage: _Optional[str] = ..., namespace: _Optional[str] = ...) -> None: ...
+
+class ListModelVersionsRequest(_message.Message):
+    __slots__ = ("model_name", "stage", "namespace", "limit", "offset")
+    MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    OFFSET_FIELD_NUMBER: _ClassVar[int]
+    model_name: str
+    stage: str
+    namespace: str
+    limit: int
+    offset: int
+    def __init__(self, model_name: _Optional[str] = ..., stage: _Optional[str] = ..., namespace: _Optional[str] = ..., limit: _Optional[int] = ..., offset: _Optional[int] = ...) -> None: ...
+
+class UpdateModelVersionRequest(_message.Message):
+    __slots__ = ("model_name", "version", "stage", "description", "properties_json", "namespace")
+    MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    PROPERTIES_JSON_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    model_name: str
+    version: int
+    stage: str
+    description: str
+    properties_json: str
+    namespace: str
+    def __init__(self, model_name: _Optional[str] = ..., version: _Optional[int] = ..., stage: _Optional[str] = ..., description: _Optional[str] = ..., properties_json: _Optional[str] = ..., namespace: _Optional[str] = ...) -> None: ...
+
+class ModelVersionReply(_message.Message):
+    __slots__ = ("result",)
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    result: ModelVersionMeta
+    def __init__(self, result: _Optional[_Union[ModelVersionMeta, _Mapping]] = ...) -> None: ...
+
+class OptionalModelVersionReply(_message.Message):
+    __slots__ = ("result",)
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    result: ModelVersionMeta
+    def __init__(self, result: _Optional[_Union[ModelVersionMeta, _Mapping]] = ...) -> None: ...
+
+class ModelVersionList(_message.Message):
+    __slots__ = ("result",)
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    result: _containers.RepeatedCompositeFieldContainer[ModelVersionMeta]
+    def __init__(self, result: _Optional[_Iterable[_Union[ModelVersionMeta, _Mapping]]] = ...) -> None: ...
+
+class LogMetricRequest(_message.Message):
+    __slots__ = ("key", "value", "step", "model_name", "model_version", "dataset_name", "namespace")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    DATASET_NAME_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    value: float
+    step: int
+    model_name: str
+    model_version: int
+    dataset_name: str
+    namespace: str
+    def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ..., step: _Optional[int] = ..., model_name: _Optional[str] = ..., model_version: _Optional[int] = ..., dataset_name: _Optional[str] = ..., namespace: _Optional[str] = ...) -> None: ...
+
+class LogMetricsRequest(_message.Message):
+    __slots__ = ("metrics_json", "step", "model_name", "model_version", "dataset_name", "namespace")
+    METRICS_JSON_FIELD_NUMBER: _ClassVar[int]
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    DATASET_NAME_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    metrics_json: str
+    step: int
+    model_name: str
+    model_version: int
+    dataset_name: str
+    namespace: str
+    def __init__(self, metrics_json: _Optional[str] = ..., step: _Optional[int] = ..., model_name: _Optional[str] = ..., model_version: _Optional[int] = ..., dataset_name: _Optional[str] = ..., namespace: _Optional[str] = ...) -> None: ...
+
+class ListMetricsRequest(_message.Message):
+    __slots__ = ("key", "model_name", "model_version", "dataset_name", "task_execution_id", "namespace", "limit", "offset")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    DATASET_NAME_FIELD_NUMBER: _ClassVar[int]
+    TASK_EXECUTION_ID_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    OFFSET_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    model_name: str
+    model_version: int
+    dataset_name: str
+    task_execution_id: int
+    namespace: str
+    limit: int
+    offset: int
+    def __init__(self, key: _Optional[str] = ..., model_name: _Optional[str] = ..., model_version: _Optional[int] = ..., dataset_name: _Optional[str] = ..., task_execution_id: _Optional[int] = ..., namespace: _Optional[str] = ..., limit: _Optional[int] = ..., offset: _Optional[int] = ...) -> None: ...
+
+class MetricHistoryRequest(_message.Message):
+    __slots__ = ("key", "model_name", "model_version", "dataset_name", "task_execution_id", "namespace")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    DATASET_NAME_FIELD_NUMBER: _ClassVar[int]
+    TASK_EXECUTION_ID_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    model_name: str
+    model_version: int
+    dataset_name: str
+    task_execution_id: int
+    namespace: str
+    def __init__(self, key: _Optional[str] = ..., model_name: _Optional[str] = ..., model_version: _Optional[int] = ..., dataset_name: _Optional[str] = ..., task_execution_id: _Optional[int] = ..., namespace: _Optional[str] = ...) -> None: ...
+
+class MetricReply(_message.Message):
+    __slots__ = ("result",)
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    result: MetricMeta
+    def __init__(self, result: _Optional[_Union[MetricMeta, _Mapping]] = ...) -> None: ...
+
+class MetricList(_message.Message):
+    __slots__ = ("result",)
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    result: _containers.RepeatedCompositeFieldContainer[MetricMeta]
+    def __init__(self, result: _Optional[_Iterable[_Union[MetricMeta, _Mapping]]] = ...) -> None: ...
+
+class MetricHistoryReply(_message.Message):
+    __slots__ = ("result",)
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    result: MetricHistory
+    def __init__(self, result: _Optional[_Union[MetricHistory, _Mapping]] = ...) -> None: ...
+
+class ArtifactFile(_message.Message):
+    __slots__ = ("file_name", "content")
+    FILE_NAME_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    file_name: str
+    content: bytes
+    def __init__(self, file_name: _Optional[str] = ..., content: _Optional[bytes] = ...) -> None: ...
+
+class RegisterArtifactRequest(_message.Message):
+    __slots__ = ("name", "path", "description", "namespace")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    path: ArtifactFile
+    description: str
+    namespace: str
+    def __init__(self, name: _Optional[str] = ..., path: _Optional[_Union[ArtifactFile, _Mapping]] = ..., description: _Optional[str] = ..., namespace: _Optional[str] = ...) -> None: ...
+
+class ArtifactRequest(_message.Message):
+    __slots__ = ("name", "version", "namespace")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    version: int
+    namespace: str
+    def __init__(self, name: _Optional[str] = ..., version: _Optional[int] = ..., namespace: _Optional[str] = ...) -> None: ...
+
+class ListArtifactsRequest(_message.Message):
+    __slots__ = ("name", "namespace", "limit", "offset")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    OFFSET_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    namespace: str
+    limit: int
+    offset: int
+    def __init__(self, name: _Optional[str] = ..., namespace: _Optional[str] = ..., limit: _Optional[int] = ..., offset: _Optional[int] = ...) -> None: ...
+
+class DownloadArtifactRequest(_message.Message):
+    __slots__ = ("name", "dest", "version", "namespace")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DEST_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    dest: str
+    version: int
+    namespace: str
+    def __init__(self, name: _Optional[str] = ..., dest: _Optional[str] = ..., version: _Optional[int] = ..., namespace: _Optional[str] = ...) -> None: ...
+
+class DownloadArtifactReply(_message.Message):
+    __slots__ = ("artifact", "content")
+    ARTIFACT_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    artifact: ArtifactMeta
+    content: bytes
+    def __init__(self, artifact: _Optional[_Union[ArtifactMeta, _Mapping]] = ..., content: _Optional[bytes] = ...) -> None: ...
+
+class ArtifactReply(_message.Message):
+    __slots__ = ("result",)
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    result: ArtifactMeta
+    def __init__(self, result: _Optional[_Union[ArtifactMeta, _Mapping]] = ...) -> None: ...
+
+class OptionalArtifactReply(_message.Message):
+    __slots__ = ("result",)
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    result: ArtifactMeta
+    def __init__(self, result: _Optional[_Union[ArtifactMeta, _Mapping]] = ...) -> None: ...
+
+class ArtifactList(_message.Message):
+    __slots__ = ("result",)
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    result: _containers.RepeatedCompositeFieldContainer[ArtifactMeta]
+    def __init__(self, result: _Optional[_Iterable[_Union[ArtifactMeta, _Mapping]]] = ...) -> None: ...
+
+class TaskOutputsReply(_message.Message):
+    __slots__ = ("result",)
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    result: TaskOutputs
+    def __init__(self, result: _Optional[_Union[TaskOutputs, _Mapping]] = ...) -> None: ...
 
 class IntReply(_message.Message):
     __slots__ = ("result",)

@@ -16,10 +16,10 @@ from typing import Any, Callable, Dict, Iterable, List, Optional
 import grpc
 
 from aiflow_lite.config import ClientSettings
-from aiflow_lite.errors import AiflowError
+from aiflow_lite.errors import AiflowError, Busy, HomeError, InvalidInput
 from aiflow_lite.events import Event, check_event
 from aiflow_lite.rpc import aiflow_pb2 as pb
-from aiflow_lite.rpc.channel import Connection
+from aiflow_lite.rpc.channel import CHANNEL_OPTIONS, Connection
 from aiflow_lite.rpc.codec import (
     event_from_message,
     event_to_message,
@@ -37,6 +37,8 @@ FATAL_CODES = (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIE
 NS = "NotificationService"
 OPS = "OpsService"
 _OPS_METHODS = pb.DESCRIPTOR.services_by_name[OPS].methods_by_name
+#: The largest message this client sends or takes (the server has its own limit).
+MAX_MESSAGE_BYTES = dict(CHANNEL_OPTIONS)["grpc.max_send_message_length"]
 
 
 def _keys(keys: Any) -> List[str]:
@@ -192,6 +194,8 @@ class RemoteOps:
         bound.apply_defaults()
         values = dict(bound.arguments)
         name = function.__name__
+        if name == "download_artifact":
+            return self.download_artifact(**values)
         if name == "upload_workflows":
             request = upload_request(values["workflow_file_path"], values.get("artifacts"))
         elif name == "add_workflow_trigger":
@@ -200,13 +204,37 @@ class RemoteOps:
             request = pb.AddTriggerRequest(rule_pickle=cloudpickle.dumps(values["rule"]),
                                            workflow_name=values["workflow_name"],
                                            namespace=values["namespace"])
+        elif name == "register_artifact":
+            request = artifact_request(values["name"], values["path"], values["description"],
+                                       values["namespace"])
         else:
             method = _OPS_METHODS[method_name(name)]
-            request = fill(getattr(pb, method.input_type.name)(), values)
+            request = fill(getattr(pb, method.input_type.name)(), values, strict=True)
         method = _OPS_METHODS[method_name(name)]
-        reply = self.connection.call(OPS, method.name, request,
-                                     getattr(pb, method.output_type.name))
+        reply = self._call(method.name, request, getattr(pb, method.output_type.name))
         return reply_result(reply)
+
+    def _call(self, method: str, request: Any, reply_type: Any) -> Any:
+        try:
+            return self.connection.call(OPS, method, request, reply_type)
+        except Busy as exc:  # grpc's own words for a message over a limit are cryptic
+            if "larger than max" not in str(exc).lower():
+                raise
+            raise Busy(f"the {method} message is over the server's or client's size limit "
+                       f"({exc}); raise rpc_max_message_mb in the server's config, or move "
+                       "the file another way") from None
+
+    def download_artifact(self, name: str, dest: str, version: Optional[int] = None,
+                          namespace: Optional[str] = None) -> str:
+        """The server sends the version's bytes; they are written into the client's `dest`
+        exactly as a local download writes them: checked against the sha256, into a temporary
+        file beside the target, then renamed."""
+        from aiflow_lite.rpc.codec import from_message
+
+        request = fill(pb.DownloadArtifactRequest(),
+                       {"name": name, "version": version, "namespace": namespace}, strict=True)
+        reply = self._call("DownloadArtifact", request, pb.DownloadArtifactReply)
+        return write_artifact(from_message(reply.artifact), reply.content, dest)
 
     def server_info(self) -> Dict[str, Any]:
         """The server's version, home and scheduler pid."""
@@ -216,6 +244,68 @@ class RemoteOps:
 
     def close(self) -> None:
         self.connection.close()
+
+
+def plain_file_name(file_name: str) -> str:
+    """What an artifact's file is called: no directory part, no `..`, no NUL (the check of
+    `aiflow_lite.meta_service.artifacts.check_file_name`, which this layer cannot import)."""
+    if (not isinstance(file_name, str) or not file_name or file_name in (".", "..")
+            or os.path.basename(file_name) != file_name or "\\" in file_name
+            or "\x00" in file_name):
+        raise InvalidInput(f"invalid artifact file name {file_name!r}: a plain file name")
+    return file_name
+
+
+def write_artifact(artifact: Any, content: bytes, dest: str) -> str:
+    """Write a downloaded artifact's bytes into the directory `dest` as its file name, as
+    `aiflow_lite.ops.artifact_ops.fetch_artifact` does locally: checked against its sha256
+    first, written to a temporary directory beside the target, then renamed, so a reader of
+    `dest` never sees a partial or corrupt file."""
+    import hashlib
+    import tempfile
+
+    dest = os.path.abspath(os.path.expanduser(dest))
+    target = os.path.join(dest, plain_file_name(artifact.file_name))
+    if len(content) != artifact.size or \
+            hashlib.sha256(content).hexdigest() != artifact.content_hash:
+        raise HomeError(f"artifact {artifact.name!r} version {artifact.version}: the bytes the "
+                        "server sent do not match its sha256; nothing was written")
+    try:
+        os.makedirs(dest, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=dest, prefix=".aiflow-download-") as tmp:
+            local = os.path.join(tmp, "received")
+            with open(local, "wb") as fh:
+                fh.write(content)
+            os.replace(local, target)
+    except OSError as exc:
+        raise HomeError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    return target
+
+
+def artifact_request(name: str, path: str, description: Optional[str],
+                     namespace: Optional[str]) -> pb.RegisterArtifactRequest:
+    """The client's file at `path` as its name and bytes, checked as a local registration
+    checks them (the name first: no bytes are read for a bad one)."""
+    from aiflow_lite.events import validate_name
+
+    validate_name(name, "artifact name")
+    path = os.path.abspath(os.path.expanduser(path))
+    file_name = plain_file_name(os.path.basename(path))
+    if not os.path.isfile(path):
+        raise InvalidInput(f"cannot register {path!r} as an artifact: not a regular file "
+                           "(pack a directory into an archive first)")
+    size = os.path.getsize(path)
+    if size >= MAX_MESSAGE_BYTES:
+        raise Busy(f"cannot register {path} as an artifact: it is {size} bytes, over the "
+                   f"{MAX_MESSAGE_BYTES >> 20} MiB a client sends in one message")
+    try:
+        with open(path, "rb") as fh:
+            content = fh.read()
+    except OSError as exc:
+        raise HomeError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    return fill(pb.RegisterArtifactRequest(path=pb.ArtifactFile(file_name=file_name,
+                                                                content=content)),
+                {"name": name, "description": description, "namespace": namespace}, strict=True)
 
 
 def upload_request(workflow_file: str, artifacts: Optional[List[str]]) -> pb.UploadWorkflowsRequest:

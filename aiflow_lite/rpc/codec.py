@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import fields
+from enum import Enum
 from typing import Any, Dict, Optional, Tuple
 
 import grpc
+from google.protobuf.descriptor import FieldDescriptor
 
 from aiflow_lite import meta
 from aiflow_lite.errors import (
@@ -54,19 +56,25 @@ def event_from_message(message: pb.Event) -> Event:
 
 # -- ops: requests, replies and metadata records -----------------------------------------------
 
-def fill(message: Any, values: Dict[str, Any]) -> Any:
+def fill(message: Any, values: Dict[str, Any], strict: bool = False) -> Any:
     """Set `message`'s fields from `values` (a `<name>_json` field from `values[name]`); None
-    leaves a field unset."""
+    leaves a field unset. An Enum member (a `ModelVersionStage`, say) travels as its value, and
+    a lone str given for a repeated field as a list of that one str, as the local call takes
+    it (not as its characters). A number field takes what `float()` takes, but not a bool.
+    `strict` (a client's request) refuses a value JSON cannot hold, as the local call would,
+    rather than sending its `str()`."""
     for field in message.DESCRIPTOR.fields:
         name = field.name
         if name.endswith(JSON_SUFFIX) and name[:-len(JSON_SUFFIX)] in values:
             value = values[name[:-len(JSON_SUFFIX)]]
             if value is not None:
-                setattr(message, name, json.dumps(value, sort_keys=True, default=str))
+                setattr(message, name, _json_text(name[:-len(JSON_SUFFIX)], value, strict))
             continue
         value = values.get(name)
         if value is None:
             continue
+        if isinstance(value, Enum):
+            value = value.value
         try:
             if field.message_type is not None:
                 if _is_repeated(field):
@@ -75,12 +83,31 @@ def fill(message: Any, values: Dict[str, Any]) -> Any:
                 else:
                     getattr(message, name).CopyFrom(to_message(value, field.message_type))
             elif _is_repeated(field):
-                getattr(message, name).extend(value)
+                if isinstance(value, (str, bytes)):
+                    value = [value]
+                getattr(message, name).extend(
+                    v.value if isinstance(v, Enum) else v for v in value)
+            elif field.type in _FLOATS:
+                if isinstance(value, bool):
+                    raise TypeError("a number, not a bool")
+                setattr(message, name, float(value))
             else:
                 setattr(message, name, value)
         except (TypeError, ValueError) as exc:  # e.g. a str for an int, an int past 64 bits
             raise InvalidInput(f"invalid {name} {value!r}: {exc}") from None
     return message
+
+
+_FLOATS = (FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT)
+
+
+def _json_text(name: str, value: Any, strict: bool) -> str:
+    if not strict:
+        return json.dumps(value, sort_keys=True, default=str)
+    try:
+        return json.dumps(value, sort_keys=True)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"{name} must hold only JSON values: {exc}") from None
 
 
 def read(message: Any) -> Dict[str, Any]:

@@ -1,7 +1,9 @@
 """The operations service: each `ops` function as an rpc of the same name (in CamelCase), run on
 the server's home. Two calls carry code — an upload runs the uploaded workflow file (in a child
 process, not in the server), a trigger's rule is unpickled — and so are served only to a peer
-that presented the server's token."""
+that presented the server's token. Two carry a file's bytes, in one message each way: an
+artifact registered from, or downloaded to, the client's disk; nothing in them is run or
+unpickled, so they need no token."""
 
 from __future__ import annotations
 
@@ -35,7 +37,8 @@ class OpsService:
         self.functions: Dict[str, Callable[..., Any]] = {
             method_name(name): getattr(ops, name) for name in ops.__all__}
         #: An upload may expand to this much (a zip bomb must not fill the disk).
-        self.max_expanded_bytes = 16 * (int(settings.values.get("rpc_max_message_mb", 64)) << 20)
+        self.max_message_bytes = int(settings.values.get("rpc_max_message_mb", 64)) << 20
+        self.max_expanded_bytes = 16 * self.max_message_bytes
 
     def call(self, method: Any, request: Any, context: Any) -> Any:
         reply_type = getattr(pb, method.output_type.name)
@@ -43,6 +46,10 @@ class OpsService:
             result = self.upload(request, context)
         elif method.name == "AddWorkflowTrigger":
             result = self.add_trigger(request, context)
+        elif method.name == "RegisterArtifact":
+            result = self.register_artifact(request)
+        elif method.name == "DownloadArtifact":
+            return self.download_artifact(request)
         elif method.name == "ServerInfo":
             return self.server_info()
         else:
@@ -110,6 +117,55 @@ class OpsService:
             raise InvalidInput(f"cannot read the trigger's rule: {exc}") from None
         return self.functions["AddWorkflowTrigger"](rule, request.workflow_name,
                                                     request.namespace)
+
+    def register_artifact(self, request: pb.RegisterArtifactRequest) -> Any:
+        """The client's file, written under its own name into a temporary directory, registered
+        as a local file is; the directory goes once the blob manager holds the bytes."""
+        from aiflow_lite.blob import temporary_directory
+        from aiflow_lite.meta_service.artifacts import check_file_name
+
+        file_name = check_file_name(request.path.file_name)  # a plain name, nothing else
+        content = request.path.content
+        request.ClearField("path")  # the other fields are read as any request's are
+        values = read(request)
+        with temporary_directory() as tmp:
+            path = os.path.join(tmp, file_name)
+            with open(path, "wb") as fh:
+                fh.write(content)
+            return self.functions["RegisterArtifact"](values["name"], path,
+                                                      values["description"],
+                                                      values["namespace"])
+
+    def download_artifact(self, request: pb.DownloadArtifactRequest) -> Any:
+        """The version's record and bytes (checked against its sha256 here, and again by the
+        client), when they fit in one reply; `dest` is the client's business."""
+        from aiflow_lite.blob import temporary_directory
+        from aiflow_lite.errors import Busy
+        from aiflow_lite.ops.artifact_ops import _blob_manager, fetch_artifact
+        from aiflow_lite.ops.backend import stores
+        from aiflow_lite.rpc.codec import to_message
+
+        values = read(request)
+        with stores() as s:
+            artifact = s.artifacts.require(values["name"], values["version"],
+                                           values["namespace"])
+        limit = self.max_message_bytes
+        too_big = Busy(f"artifact {artifact.name!r} version {artifact.version} is "
+                       f"{artifact.size} bytes, over the {limit >> 20} MiB this server sends "
+                       "in one message (rpc_max_message_mb); download it on the server's host "
+                       "or raise rpc_max_message_mb")
+        if artifact.size >= limit:
+            raise too_big
+        with temporary_directory() as tmp:
+            local = fetch_artifact(artifact, tmp, _blob_manager())
+            with open(local, "rb") as fh:
+                content = fh.read()
+        reply = pb.DownloadArtifactReply(
+            artifact=to_message(artifact, pb.DESCRIPTOR.message_types_by_name["ArtifactMeta"]),
+            content=content)
+        if reply.ByteSize() > limit:
+            raise too_big
+        return reply
 
     def server_info(self) -> pb.ServerInfoReply:
         from aiflow_lite.ops.backend import scheduler_pid
