@@ -64,7 +64,8 @@ class SingleEventCondition(Condition):
 class ModelVersionCondition(Condition):
     """Met when a version of `model_name` reaches `stage` (any change of a version when `stage`
     is None): the meta service's `model_version.<model>` events, whose value is the stage after
-    the change. A version already in `stage` whose description changes has not reached it."""
+    the change. A version already in `stage` whose description changes has not reached it, and
+    an event of that key from any sender but the meta service (`aiflow.meta`) is not heard."""
 
     def __init__(self, model_name: str, stage: Any = None) -> None:
         from aiflow_lite.events import validate_name
@@ -76,6 +77,8 @@ class ModelVersionCondition(Condition):
         super().__init__([f"model_version.{self.model_name}"])
 
     def is_met(self, event: Event, context: Context) -> bool:
+        if event.sender != "aiflow.meta":  # anyone may send the key; only the registry is heard
+            return False
         if self.stage is None:
             return True
         if event.value != self.stage.value:

@@ -219,7 +219,10 @@ def test_artifacts_upload_and_download_round_trip(home, tmp_path):
     path = ok("artifact", "download", "vocab", str(dest), "--version", "1").stdout.strip()
     assert path == str(dest / "vocab.txt")
     assert (dest / "vocab.txt").read_bytes() == b"the\nquick\nbrown\n"
-    ok("artifact", "download", "vocab", str(dest))
+    refused = invoke(cli, "artifact", "download", "vocab", str(dest))
+    assert refused.exit_code == 1 and "already exists" in refused.stderr
+    assert (dest / "vocab.txt").read_bytes() == b"the\nquick\nbrown\n"  # kept
+    ok("artifact", "download", "vocab", str(dest), "--overwrite")
     assert (dest / "vocab.txt").read_bytes() == b"fox\n"
     assert [e["value"] for e in events("artifact.vocab")] == ["1", "2"]
 

@@ -218,6 +218,12 @@ def test_artifacts_travel_as_bytes_and_land_in_the_clients_directory(homes, serv
     assert target == str(work / "downloads" / "weights.bin")
     assert Path(target).read_bytes() == data
     assert os.listdir(work / "downloads") == ["weights.bin"]  # no temporary file left
+    Path(target).write_bytes(b"mine")
+    with pytest.raises(InvalidInput, match="already exists"):  # kept unless told
+        ops.download_artifact("weights", "downloads", version=1)
+    assert Path(target).read_bytes() == b"mine"
+    ops.download_artifact("weights", "downloads", version=1, overwrite=True)
+    assert Path(target).read_bytes() == data
     server_cwd = os.readlink(f"/proc/{server.proc.pid}/cwd")
     assert not os.path.exists(os.path.join(server_cwd, "downloads"))
     latest = ops.download_artifact("weights", str(tmp_path / "latest"))

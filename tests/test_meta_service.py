@@ -130,6 +130,7 @@ def test_datasets_register_update_delete_each_with_its_event(home):
     with pytest.raises(InvalidInput, match="non-empty"):
         ops.update_dataset("clicks", uri=" ")
     updated = ops.update_dataset("clicks", uri="s3://b/clicks/v2", description="daily")
+    ops.update_dataset("clicks", uri="s3://b/clicks/v2", properties={"owner": "ml"})  # no change
     assert (updated.uri, updated.description, updated.data_format) == (
         "s3://b/clicks/v2", "daily", "parquet")
     assert [d.name for d in ops.list_datasets()] == ["clicks"]
@@ -176,6 +177,12 @@ def test_artifacts_are_versioned_hashed_and_downloaded_intact(home, tmp_path):
     path = ops.download_artifact("weights", str(tmp_path / "out"), version=1)
     assert path == str(tmp_path / "out" / "weights.bin")
     assert Path(path).read_bytes() == b"v1" * 1000
+    with pytest.raises(InvalidInput, match="already exists"):  # a file there is kept...
+        ops.download_artifact("weights", str(tmp_path / "out"))
+    assert Path(path).read_bytes() == b"v1" * 1000 and os.listdir(tmp_path / "out") == [
+        "weights.bin"]
+    ops.download_artifact("weights", str(tmp_path / "out"), overwrite=True)  # ...unless asked
+    assert Path(path).read_bytes() == b"v2" * 1000
     assert [e.value for e in _events("artifact.weights")] == ["1", "2"]
     # Bytes changed behind the home's back are refused, and nothing lands in dest.
     with open(first.uri, "wb") as fh:
@@ -200,13 +207,18 @@ def test_a_rule_on_a_model_version_matches_its_stage_or_any():
     from aiflow_lite.conditions import ModelVersionCondition
     from aiflow_lite.events import Event
 
+    def meta(value: str, **kwargs) -> Event:
+        return Event("model_version.churn", value, sender="aiflow.meta", **kwargs)
+
     validated = ModelVersionCondition("churn", "validated")
     assert validated.expect_event_keys == ["model_version.churn"]
-    assert validated.is_met(Event("model_version.churn", "VALIDATED"), None)
-    assert not validated.is_met(Event("model_version.churn", "GENERATED"), None)
-    assert ModelVersionCondition("churn").is_met(Event("model_version.churn", "DELETED"), None)
+    assert validated.is_met(meta("VALIDATED"), None)
+    assert not validated.is_met(meta("GENERATED"), None)
+    assert ModelVersionCondition("churn").is_met(meta("DELETED"), None)
+    # Anyone can send the key; only the meta service's events count.
+    assert not validated.is_met(Event("model_version.churn", "VALIDATED", sender="me"), None)
     # A version already VALIDATED whose description changed has not reached VALIDATED again.
-    edited = Event("model_version.churn", "VALIDATED", context='{"previous_stage":"VALIDATED"}')
+    edited = meta("VALIDATED", context='{"previous_stage":"VALIDATED"}')
     assert not validated.is_met(edited, None)
     assert ModelVersionCondition("churn").is_met(edited, None)
     with pytest.raises(InvalidInput, match="stage"):

@@ -84,12 +84,16 @@ def show(name: str, version: Optional[int], namespace: Optional[str], output: st
 @click.argument("dest", type=click.Path(file_okay=False))
 @_VERSION
 @META_NAMESPACE
-def download(name: str, dest: str, version: Optional[int], namespace: Optional[str]) -> None:
+@click.option("--overwrite", is_flag=True,
+              help="Replace a file of the artifact's name already in DEST (kept otherwise).")
+def download(name: str, dest: str, version: Optional[int], namespace: Optional[str],
+             overwrite: bool) -> None:
     """Copies a version of an artifact (the latest by default) into the directory DEST, checked
-    against its sha256; prints the file's path.
+    against its sha256; prints the file's path. A file of that name already in DEST is an
+    error unless --overwrite: the artifact's file name is whoever registered it's choice.
 
     Example: aiflow artifact download vocab ./downloads --version 2
     """
     from aiflow_lite import ops
 
-    click.echo(ops.download_artifact(name, dest, version, namespace))
+    click.echo(ops.download_artifact(name, dest, version, namespace, overwrite))

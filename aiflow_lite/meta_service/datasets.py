@@ -70,7 +70,13 @@ class DatasetStore(MetaStore):
         with self.db.transaction():
             namespace = self.namespace(namespace)
             current = self.require(name, namespace)
-            if changes:
+            stored = self.db.one("SELECT uri, data_format, description, schema, properties "
+                                 "FROM dataset WHERE namespace = ? AND name = ?",
+                                 (namespace, name))
+            now = dict(zip(("uri", "data_format", "description", "schema", "properties"),
+                           stored, strict=True))
+            changes = {column: v for column, v in changes.items() if now[column] != v}
+            if changes:  # a change that changes nothing appends nothing
                 sets = ", ".join(f"{column} = ?" for column in changes)
                 self.db.execute(f"UPDATE dataset SET {sets}, update_time = ? "
                                 "WHERE namespace = ? AND name = ?",

@@ -54,15 +54,33 @@ def list_artifacts(name: Optional[str] = None, namespace: Optional[str] = None,
 
 @served
 def download_artifact(name: str, dest: str, version: Optional[int] = None,
-                      namespace: Optional[str] = None) -> str:
+                      namespace: Optional[str] = None, overwrite: bool = False) -> str:
     """Copy a version of the artifact (the latest by default) into the directory `dest`
-    as its file name, checked against its sha256; returns the file's path."""
+    as its file name, checked against its sha256; returns the file's path. A file of that
+    name already in `dest` is kept (an error) unless `overwrite`: whoever registered the
+    artifact chose the name."""
     with stores() as s:
         artifact = s.artifacts.require(name, version, namespace)
-    return fetch_artifact(artifact, dest, _blob_manager())
+    return fetch_artifact(artifact, dest, _blob_manager(), overwrite)
 
 
-def fetch_artifact(artifact: ArtifactMeta, dest: str, blob: object) -> str:
+def place_file(local: str, target: str, overwrite: bool) -> None:
+    """Move `local` to `target` in one step; without `overwrite`, never over an existing file
+    (a hard link fails when the target exists, so there is no window between check and move)."""
+    from aiflow_lite.errors import InvalidInput
+
+    if overwrite:
+        os.replace(local, target)
+        return
+    try:
+        os.link(local, target)
+    except FileExistsError:
+        raise InvalidInput(f"{target} already exists; remove it, or overwrite it with "
+                           "overwrite=True (--overwrite)") from None
+
+
+def fetch_artifact(artifact: ArtifactMeta, dest: str, blob: object,
+                   overwrite: bool = False) -> str:
     """Download into a temporary directory beside the target, verify, then rename: a reader
     of `dest` never sees a partial or corrupt file."""
     import tempfile
@@ -79,7 +97,7 @@ def fetch_artifact(artifact: ArtifactMeta, dest: str, blob: object) -> str:
             if file_digest(local)[0] != artifact.content_hash:
                 raise HomeError(f"artifact {artifact.name!r} version {artifact.version}: the "
                                 f"stored bytes at {artifact.uri} no longer match its sha256")
-            os.replace(local, target)
+            place_file(local, target, overwrite)
     except OSError as exc:
         raise HomeError(f"cannot write {target}: {exc.strerror or exc}") from exc
     return target

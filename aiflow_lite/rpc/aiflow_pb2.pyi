@@ -935,16 +935,18 @@ class ListArtifactsRequest(_message.Message):
     def __init__(self, name: _Optional[str] = ..., namespace: _Optional[str] = ..., limit: _Optional[int] = ..., offset: _Optional[int] = ...) -> None: ...
 
 class DownloadArtifactRequest(_message.Message):
-    __slots__ = ("name", "dest", "version", "namespace")
+    __slots__ = ("name", "dest", "version", "namespace", "overwrite")
     NAME_FIELD_NUMBER: _ClassVar[int]
     DEST_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    OVERWRITE_FIELD_NUMBER: _ClassVar[int]
     name: str
     dest: str
     version: int
     namespace: str
-    def __init__(self, name: _Optional[str] = ..., dest: _Optional[str] = ..., version: _Optional[int] = ..., namespace: _Optional[str] = ...) -> None: ...
+    overwrite: bool
+    def __init__(self, name: _Optional[str] = ..., dest: _Optional[str] = ..., version: _Optional[int] = ..., namespace: _Optional[str] = ..., overwrite: _Optional[bool] = ...) -> None: ...
 
 class DownloadArtifactReply(_message.Message):
     __slots__ = ("artifact", "content")

@@ -225,7 +225,7 @@ class RemoteOps:
                        "the file another way") from None
 
     def download_artifact(self, name: str, dest: str, version: Optional[int] = None,
-                          namespace: Optional[str] = None) -> str:
+                          namespace: Optional[str] = None, overwrite: bool = False) -> str:
         """The server sends the version's bytes; they are written into the client's `dest`
         exactly as a local download writes them: checked against the sha256, into a temporary
         file beside the target, then renamed."""
@@ -234,7 +234,7 @@ class RemoteOps:
         request = fill(pb.DownloadArtifactRequest(),
                        {"name": name, "version": version, "namespace": namespace}, strict=True)
         reply = self._call("DownloadArtifact", request, pb.DownloadArtifactReply)
-        return write_artifact(from_message(reply.artifact), reply.content, dest)
+        return write_artifact(from_message(reply.artifact), reply.content, dest, overwrite)
 
     def server_info(self) -> Dict[str, Any]:
         """The server's version, home and scheduler pid."""
@@ -256,7 +256,7 @@ def plain_file_name(file_name: str) -> str:
     return file_name
 
 
-def write_artifact(artifact: Any, content: bytes, dest: str) -> str:
+def write_artifact(artifact: Any, content: bytes, dest: str, overwrite: bool = False) -> str:
     """Write a downloaded artifact's bytes into the directory `dest` as its file name, as
     `aiflow_lite.ops.artifact_ops.fetch_artifact` does locally: checked against its sha256
     first, written to a temporary directory beside the target, then renamed, so a reader of
@@ -276,7 +276,14 @@ def write_artifact(artifact: Any, content: bytes, dest: str) -> str:
             local = os.path.join(tmp, "received")
             with open(local, "wb") as fh:
                 fh.write(content)
-            os.replace(local, target)
+            if overwrite:
+                os.replace(local, target)
+            else:
+                try:  # never over an existing file: a link fails when the target exists
+                    os.link(local, target)
+                except FileExistsError:
+                    raise InvalidInput(f"{target} already exists; remove it, or overwrite "
+                                       "it with overwrite=True (--overwrite)") from None
     except OSError as exc:
         raise HomeError(f"cannot write {target}: {exc.strerror or exc}") from exc
     return target

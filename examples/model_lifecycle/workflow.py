@@ -8,6 +8,9 @@ version, never to another task's status.
 * `deploy` starts on each VALIDATED version and makes it DEPLOYED (the meta service moves the
   version deployed before to DEPRECATED in the same transaction).
 
+A task does not see the event that started it, so each acts on the newest version in the stage
+it waits for; with several trainings in flight, number the versions into your own bookkeeping.
+
     aiflow run examples/model_lifecycle/workflow.py
     aiflow model-version list churn
     aiflow model-version show churn 1        # where it came from, and its metrics
@@ -47,6 +50,9 @@ def train() -> None:
 def validate() -> None:
     """Score the newest GENERATED version on held-out data and decide its stage."""
     version = ops.get_latest_model_version(MODEL, ModelVersionStage.GENERATED)
+    if version is None:  # someone moved it on already (by hand, or a faster validate)
+        print("no GENERATED version left to validate")
+        return
     with open(version.uri.removeprefix("file://")) as fh:
         weight = json.load(fh)["weight"]
     rng = random.Random(11)
@@ -61,6 +67,9 @@ def validate() -> None:
 
 def deploy() -> None:
     version = ops.get_latest_model_version(MODEL, ModelVersionStage.VALIDATED)
+    if version is None:
+        print("no VALIDATED version left to deploy")
+        return
     ops.update_model_version(MODEL, version.version, stage=ModelVersionStage.DEPLOYED)
     print(f"deployed {MODEL} version {version.version} from {version.uri}")
 
