@@ -49,6 +49,9 @@ AIFLOW_DEFAULTS: dict = {
     "busy_timeout_ms": (30000, "how long a writer waits for the database lock, in ms"),
     "history_retention": ("30d", "keep events this long (e.g. 30d, 12h, 0 = forever)"),
     **_SERVER_OPTIONS,
+    "rest_host": ("127.0.0.1", "address the webserver (UI and REST API) binds; any other than "
+                  "loopback needs server_token"),
+    "rest_port": (8000, "port of the webserver (0: any free port)"),
     "task_executor": ("Local", "task executor: local only (workers on this machine)"),
     "task_executor_heartbeat_check_interval": (10, "seconds between checks of the running "
                                                "tasks' heartbeats"),
@@ -93,7 +96,6 @@ CLIENT_DEFAULTS: dict = {
 _SPEC_ONLY: dict = {
     AIFLOW_CONFIG_FILE: {
         "internal_rpc_port": "there is no internal rpc: the scheduler runs in the server process",
-        "rest_port": "aiflow_lite has no REST server yet",
         "state_backend_uri": "rule and trigger state live in the home's one database",
         "sql_alchemy_pool_enabled": "there is no SQLAlchemy: each process opens SQLite itself",
         "sql_alchemy_pool_size": "there is no SQLAlchemy: each process opens SQLite itself",
@@ -119,7 +121,7 @@ _UNSUPPORTED_VALUES: dict = {
 _warned: set = set()  # (file, key): each note once per process
 
 _INT_KEYS = {
-    "rpc_port", "server_port", "busy_timeout_ms", "local_executor_parallelism",
+    "rpc_port", "rest_port", "server_port", "busy_timeout_ms", "local_executor_parallelism",
     "rpc_max_message_mb", "rpc_max_calls_per_s", "rpc_max_listeners", "executor_zygotes",
 }
 _POSITIVE_FLOAT_KEYS = {

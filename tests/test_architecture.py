@@ -17,6 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "aiflow_lite"
 # ops → servers → cli.
 LAYERS = [
     ("aiflow_lite.cli", 6),
+    ("aiflow_lite.web", 6),
     ("aiflow_lite.server", 5),
     ("aiflow_lite.ops", 4),
     ("aiflow_lite.engine", 3),

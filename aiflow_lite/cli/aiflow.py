@@ -8,6 +8,7 @@ from aiflow_lite import __version__
 from aiflow_lite.cli.group import RootGroup, debug_option
 
 NOUNS = {
+    "webserver": "aiflow_lite.cli.webserver:webserver",
     "config": "aiflow_lite.cli.config:config_group(aiflow)",
     "db": "aiflow_lite.cli.db:db_group(aiflow)",
     "namespace": "aiflow_lite.cli.namespace:namespace",

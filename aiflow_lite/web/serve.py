@@ -1,0 +1,138 @@
+"""The webserver process: binds its socket first (port 0 = any free port), writes
+`<home>/webserver.addr` and `<home>/webserver.pid` once it serves, removes them when it stops
+(SIGTERM or Ctrl-C: uvicorn finishes the requests in flight, the live thread ends)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import sys
+from typing import Optional
+
+from aiflow_lite.config import Settings
+
+ADDRESS_FILE = "webserver.addr"
+PID_FILE = "webserver.pid"
+
+
+def web_settings(settings: Settings, host: Optional[str] = None,
+                 port: Optional[int] = None) -> tuple:
+    """(host, port, token) from the options given, else the home's config."""
+    host = host or str(settings.values.get("rest_host") or "127.0.0.1")
+    port = int(settings.values.get("rest_port", 8000) if port is None else port)
+    token = settings.values.get("server_token")
+    return host, port, str(token) if token else None
+
+
+def bind(host: str, port: int) -> socket.socket:
+    from aiflow_lite.errors import AiflowError
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise AiflowError(f"cannot serve the web UI on {host}:{port}: {exc.strerror or exc}; "
+                          "pick another with --port (0: any free port) or rest_port") from None
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def run(settings: Settings, host: Optional[str] = None, port: Optional[int] = None,
+        read_only: bool = False) -> None:
+    import uvicorn
+
+    from aiflow_lite.web.app import create_app
+    from aiflow_lite.web.context import WebContext, check_bind
+
+    host, port, token = web_settings(settings, host, port)
+    check_bind(host, token)
+    sock = bind(host, port)
+    bound = sock.getsockname()
+    shown_host = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
+    address = f"{shown_host}:{bound[1]}"
+    app = create_app(WebContext(settings, read_only=read_only, token=token))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False,
+                                           lifespan="on", timeout_graceful_shutdown=3))
+    home = settings.home
+    original_startup = server.startup
+
+    async def startup(sockets: Optional[list] = None) -> None:
+        await original_startup(sockets=sockets)
+        _write(os.path.join(home, PID_FILE), f"{os.getpid()}\n")
+        _write(os.path.join(home, ADDRESS_FILE), f"{address}\n")
+        print(f"aiflow webserver serving http://{address}/ for {home}"
+              f"{' (read-only)' if read_only else ''}", flush=True)
+
+    server.startup = startup  # type: ignore[method-assign]
+    try:
+        server.run(sockets=[sock])
+    finally:
+        for name in (ADDRESS_FILE, PID_FILE):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(home, name))
+        sock.close()
+
+
+def _write(path: str, text: str) -> None:
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def read_address(settings: Settings) -> Optional[str]:
+    """`host:port` of the home's running webserver, from its address file."""
+    try:
+        with open(os.path.join(settings.home, ADDRESS_FILE), encoding="ascii") as fh:
+            return fh.read().strip() or None
+    except OSError:
+        return None
+
+
+def running_pid(settings: Settings) -> Optional[int]:
+    """The pid in the home's pidfile when that process still runs (a stale file is ignored)."""
+    try:
+        with open(os.path.join(settings.home, PID_FILE), encoding="utf-8") as fh:
+            pid = int(fh.read().strip())
+    except (OSError, ValueError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        return pid
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/cmdline", "rb") as fh:
+        command = fh.read()
+        if b"aiflow_lite.web" not in command and b"webserver" not in command:
+            return None  # a recycled pid is not ours
+    return pid
+
+
+def main(argv: Optional[list] = None) -> None:
+    """`python -m aiflow_lite.web.serve [--host H] [--port P] [--read-only]`: what
+    `aiflow webserver start -d` runs."""
+    import argparse
+
+    from aiflow_lite.config import load_aiflow_settings
+    from aiflow_lite.errors import AiflowError
+
+    parser = argparse.ArgumentParser(prog="aiflow_lite.web.serve")
+    parser.add_argument("--host")
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--read-only", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        run(load_aiflow_settings(), args.host, args.port, args.read_only)
+    except AiflowError as exc:
+        print(f"Error: {' '.join(str(exc).split())}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
