@@ -73,7 +73,8 @@ def test_only_sqlite_py_imports_apsw():
     assert users == ["aiflow_lite/sqlite.py"]
 
 
-HEAVY = ["apsw", "yaml", "rich", "grpc", "cloudpickle", "croniter"]
+HEAVY = ["apsw", "yaml", "rich", "grpc", "cloudpickle", "croniter", "starlette", "uvicorn",
+         "jinja2"]
 
 
 @pytest.mark.parametrize(
@@ -101,7 +102,7 @@ _NOUN_MODULES = ["aiflow_lite.cli." + m for m in (
     "config", "db", "event", "server", "namespace", "workflow", "executions", "schedules",
     "run", "run_report", "status",
     # The meta service's nouns (aiflow_lite's own, not the spec's): loaded only when used.
-    "datasets", "models", "metrics", "artifacts")]
+    "datasets", "models", "metrics", "artifacts", "webserver")] + ["aiflow_lite.web"]
 QUICK_COMMANDS = {
     ("notification", "version"): [*_NOUN_MODULES, *HEAVY, "json", "socket", "subprocess",
                                   "aiflow_lite.config", "aiflow_lite.ns"],
@@ -109,9 +110,9 @@ QUICK_COMMANDS = {
                             "aiflow_lite.config", "aiflow_lite.ops"],
     ("aiflow", "workflow", "list"): [
         *[m for m in _NOUN_MODULES if m != "aiflow_lite.cli.workflow"],
-        "yaml", "rich", "grpc", "cloudpickle", "croniter", "subprocess",
-        "aiflow_lite.engine.executions", "aiflow_lite.engine.scheduler", "aiflow_lite.loader",
-        "aiflow_lite.workflow", "aiflow_lite.rpc", "aiflow_lite.ns.client",
+        "yaml", "rich", "grpc", "cloudpickle", "croniter", "subprocess", "starlette",
+        "uvicorn", "jinja2", "aiflow_lite.engine.executions", "aiflow_lite.engine.scheduler",
+        "aiflow_lite.loader", "aiflow_lite.workflow", "aiflow_lite.rpc", "aiflow_lite.ns.client",
         "aiflow_lite.meta_service", "aiflow_lite.blob"],
     ("aiflow", "model", "list"): [
         *[m for m in _NOUN_MODULES if m not in ("aiflow_lite.cli.models",

@@ -52,3 +52,18 @@ def test_meta_benchmark_runs_and_prints_every_figure(tmp_path):
                    "5. history of 200 points", "6. version registered -> waiting task runs",
                    "summary:"):
         assert figure in proc.stdout, f"missing {figure!r} in:\n{proc.stdout}"
+
+
+@pytest.mark.slow
+def test_webserver_benchmark_runs_and_prints_every_figure(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "webserver.py"), "--executions", "200", "--requests",
+         "3", "--events", "20", "--idle-seconds", "0.5"],
+        capture_output=True, text=True, timeout=300, env={"PATH": "/usr/bin:/bin",
+                                                          "HOME": str(tmp_path)},
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    for figure in ("1. API executions page", "Server-Timing", "raw apsw",
+                   "2. executions HTML page", "3. event sent -> SSE message", "p99",
+                   "4. idle webserver CPU", "summary:"):
+        assert figure in proc.stdout, f"missing {figure!r} in:\n{proc.stdout}"

@@ -54,7 +54,8 @@ KEY, SENDER = "contract_key", "contract"
 SERVER_NEEDS = {"aiflow-server", "notification-server", "running-execution", "finished-execution"}
 PORTS = {"aiflow": ("aiflow_server.yaml", "rpc_port: 0\n", "aiflow_server.addr"),
          "notification": ("notification_server.yaml", "server_port: 0\n",
-                          "notification_server.addr")}
+                          "notification_server.addr"),
+         "webserver": ("aiflow_server.yaml", "rest_port: 0\n", "webserver.addr")}
 ENTRY = {program: [sys.executable, "-c", f"from aiflow_lite.cli.{program} import main; main()"]
          for program in PROGRAMS}
 #: What some commands print, beyond the contract.
@@ -178,6 +179,7 @@ NEEDS: Dict[str, Optional[Callable[[dict], None]]] = {
     "schedule": _schedule, "trigger": _trigger, "event": _event,
     "running-execution": _running_execution, "finished-execution": _finished_execution,
     "aiflow-server": None, "notification-server": None,  # the `served` fixture's
+    "webserver": None,  # `webserver stop` starts its own (run_server_lifecycle)
 }
 
 
@@ -243,13 +245,14 @@ def run_listen(path: str, state: dict, processes) -> None:
     check(path, argv, proc.returncode, line + stdout, stderr)
 
 
-def start_foreground_server(program: str, home: Path, processes):
-    """`<program> server start`, without -d: it serves until it is stopped."""
+def start_foreground_server(program: str, home: Path, processes, noun: str = "server"):
+    """`<program> server start` (or `aiflow webserver start`), without -d: it serves until it
+    is stopped."""
     from aiflow_lite.cli.server import port_answers
     from aiflow_lite.server.grpc_server import read_address_file
 
-    proc = processes.start([*ENTRY[program], "server", "start"])
-    address_file = home / PORTS[program][2]
+    proc = processes.start([*ENTRY[program], noun, "start"])
+    address_file = home / PORTS["webserver" if noun == "webserver" else program][2]
 
     def answers():
         assert proc.poll() is None, proc.communicate()
@@ -261,26 +264,28 @@ def start_foreground_server(program: str, home: Path, processes):
 
 
 def run_server_lifecycle(path: str, state: dict, home: Path, processes) -> None:
-    """`server start -d` on a home with no server, then stopped; `server stop` of a server
-    started in the foreground, which then exits 0."""
-    program = path.split()[0]
-    configure_ports(home, program)
+    """`server start -d` (or `webserver start -d`) on a home with no server, then stopped;
+    `server stop` of a server started in the foreground, which then exits 0."""
+    program, noun = path.split()[:2]
+    server = "webserver" if noun == "webserver" else program
+    configure_ports(home, server)
     if path.endswith("start"):
         try:
             run_in_process(path, state)
         finally:
-            invoke(PROGRAMS[program], "server", "stop")
-            kill_workers(home)
+            invoke(PROGRAMS[program], noun, "stop")
+            if server == "aiflow":
+                kill_workers(home)
         return
-    proc = start_foreground_server(program, home, processes)
+    proc = start_foreground_server(program, home, processes, noun)
     try:
         run_in_process(path, state)
         stdout, stderr = proc.communicate(timeout=30)
-        check(f"{program} server start", ["server", "start"], proc.returncode, stdout, stderr)
+        check(f"{program} {noun} start", [noun, "start"], proc.returncode, stdout, stderr)
     finally:
         if proc.poll() is None:  # the stop failed: stop it the same way, its fork server too
-            invoke(PROGRAMS[program], "server", "stop")
-        if program == "aiflow":
+            invoke(PROGRAMS[program], noun, "stop")
+        if server == "aiflow":
             kill_workers(home)
 
 

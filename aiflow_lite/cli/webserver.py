@@ -116,9 +116,18 @@ def stop() -> None:
         return
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + STOP_TIMEOUT_S
-    while running_pid(settings) is not None:
+    while running_pid(settings) is not None or _alive(pid):  # its files gone, then itself
         if time.monotonic() > deadline:
             raise AiflowError(f"the webserver (pid {pid}) did not stop within "
                               f"{STOP_TIMEOUT_S:.0f}s")
         time.sleep(0.02)
     click.echo(f"AIFlow webserver stopped (pid {pid}).")
+
+
+def _alive(pid: int) -> bool:
+    """Still running: a zombie (exited, not yet reaped by its parent) is not."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False

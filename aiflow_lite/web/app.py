@@ -4,6 +4,7 @@ code, the REST API, the pages, the live stream and the packaged static files."""
 from __future__ import annotations
 
 import os
+import time
 from typing import Any, Optional
 
 from starlette.applications import Starlette
@@ -23,7 +24,7 @@ from aiflow_lite.web.context import (
 )
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-_OPEN_PATHS = ("/login", "/static/")
+
 
 
 def status_for(exc: AiflowError) -> int:
@@ -44,10 +45,13 @@ def error_response(request: Request, status: int, message: str) -> Response:
     """One line: JSON `{"error": ...}` for the API, the error page for a person."""
     if wants_json(request):
         return JSONResponse({"error": message}, status_code=status)
+    from aiflow_lite.ops.backend import scheduler_pid
+
     ctx: WebContext = request.app.state.ctx
-    return ctx.templates.TemplateResponse(request, "error.html",
-                                          {"status": status, "message": message},
-                                          status_code=status)
+    return ctx.templates.TemplateResponse(request, "error.html", {
+        "status": status, "message": message, "nav": "", "home": ctx.settings.home,
+        "read_only": ctx.read_only, "scheduler_pid": scheduler_pid(),
+        "csrf_token": getattr(request.state, "csrf_token", "")}, status_code=status)
 
 
 class Security(BaseHTTPMiddleware):
@@ -58,8 +62,8 @@ class Security(BaseHTTPMiddleware):
         ctx: WebContext = request.app.state.ctx
         path = request.url.path
         bearer = _bearer(request)
-        if not path.startswith(_OPEN_PATHS) and not ctx.authenticated(
-                bearer, request.cookies.get(TOKEN_COOKIE)):
+        open_path = path == "/login" or path.startswith("/static/")
+        if not open_path and not ctx.authenticated(bearer, request.cookies.get(TOKEN_COOKIE)):
             if wants_json(request) or request.method != "GET":
                 return JSONResponse({"error": "this webserver needs its token: send "
                                               "`Authorization: Bearer <server_token>`"},
@@ -71,8 +75,14 @@ class Security(BaseHTTPMiddleware):
             cookie = new_csrf_cookie()
         request.state.csrf_cookie = cookie
         request.state.csrf_token = ctx.csrf_token(cookie)
-        request.state.bearer = bearer if ctx.token and bearer is not None else None
+        # Only the right token counts as a bearer (which a cross-site form cannot send, so it
+        # stands in for the CSRF token); a wrong one is as good as none.
+        request.state.bearer = bearer if ctx.token and bearer is not None and \
+            ctx.authenticated(bearer, None) else None
+        started = time.perf_counter()
         response = await call_next(request)
+        response.headers.setdefault(  # the handler's own figure, when it set one, wins
+            "Server-Timing", f"app;dur={(time.perf_counter() - started) * 1000:.2f}")
         if fresh:
             response.set_cookie(CSRF_COOKIE, cookie, httponly=True, samesite="strict")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -102,21 +112,33 @@ async def check_action(request: Request) -> dict:
     form fields, if any."""
     ctx: WebContext = request.app.state.ctx
     ctx.require_writable()
-    form: dict = {}
-    if request.headers.get("content-type", "").startswith(
-            ("application/x-www-form-urlencoded", "multipart/form-data")):
-        form = dict(await request.form())
+    form = await read_form(request)
     if request.state.bearer is None:
         ctx.check_csrf(request.state.csrf_cookie,
                        request.headers.get("x-csrf-token") or form.get("csrf_token"))
     return form
 
 
+async def read_form(request: Request) -> dict:
+    """The fields of a url-encoded form (the only kind the UI sends; Starlette's own parser
+    needs python-multipart), {} for any other body."""
+    from urllib.parse import parse_qs
+
+    if not request.headers.get("content-type", "").startswith(
+            "application/x-www-form-urlencoded"):
+        return {}
+    body = await request.body()
+    if len(body) > 64 * 1024:
+        raise InvalidInput("the form is over 64 KiB")
+    fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+    return {name: values[-1] for name, values in fields.items()}
+
+
 async def login_page(request: Request) -> Response:
     ctx: WebContext = request.app.state.ctx
     target = request.query_params.get("next", "/")
     if request.method == "POST":
-        form = await request.form()
+        form = await read_form(request)
         if ctx.authenticated(str(form.get("token", "")), None):
             response = RedirectResponse(_safe_next(str(form.get("next", "/"))),
                                         status_code=303)
@@ -125,12 +147,23 @@ async def login_page(request: Request) -> Response:
             return response
         return ctx.templates.TemplateResponse(request, "login.html",
                                               {"next": target, "wrong": True}, status_code=401)
-    return ctx.templates.TemplateResponse(request, "login.html", {"next": target})
+    return ctx.templates.TemplateResponse(request, "login.html",
+                                          {"next": target, "wrong": False})
 
 
 async def aiflow_error(request: Request, exc: AiflowError) -> Response:
     return error_response(request, status_for(exc), str(exc).splitlines()[0] if str(exc)
                           else type(exc).__name__)
+
+
+async def internal_error(request: Request, exc: Exception) -> Response:
+    """A bug of ours: logged with its traceback, answered in one line (JSON for the API)."""
+    import logging
+
+    logging.getLogger(__name__).error("%s %s failed", request.method, request.url.path,
+                                      exc_info=exc)
+    return error_response(request, 500, f"internal error ({type(exc).__name__}); see the "
+                                        "webserver's log")
 
 
 async def not_found(request: Request, exc: Exception) -> Response:
@@ -181,6 +214,7 @@ def create_app(ctx: WebContext) -> Starlette:
         Mount("/static", StaticFiles(directory=os.path.join(HERE, "static")), name="static"),
     ]
     app = Starlette(routes=routes, middleware=[Middleware(Security)], lifespan=lifespan,
-                    exception_handlers={AiflowError: aiflow_error, HTTPException: not_found})
+                    exception_handlers={AiflowError: aiflow_error, HTTPException: not_found,
+                                        Exception: internal_error})
     app.state.ctx = ctx
     return app

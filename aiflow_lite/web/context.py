@@ -81,4 +81,6 @@ def positive_int(value: Any, what: str, default: Optional[int] = None) -> Option
         raise InvalidInput(f"{what} must be a whole number, got {value!r}") from None
     if number < 0:
         raise InvalidInput(f"{what} must be >= 0, got {number}")
+    if number >= 2**63:  # SQLite's integers end there
+        raise InvalidInput(f"{what} is too large: {number}")
     return number

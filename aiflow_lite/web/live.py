@@ -54,14 +54,21 @@ class LiveHub:
         self._stopping = threading.Event()
         self._thread: Optional[threading.Thread] = None
         self._wake: Any = None
+        self._db: Any = None
+        self._log: Any = None
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        from aiflow_lite.home import open_database
+        from aiflow_lite.ns.event_log import EventLog
         from aiflow_lite.ns.wakeup import WakeSocket, wake_dir_for
-        from aiflow_lite.ops.backend import home_stores
 
         self._loop = loop
         self._wake = WakeSocket(wake_dir_for(self.settings.db_path))  # before the first read
-        self.position = home_stores().log.latest_offset()
+        # The thread's own connection, to the home these settings name (the same file the
+        # wake-up belongs to), opened once; it is the only reader of the hub.
+        self._db = open_database(self.settings)
+        self._log = EventLog(self._db, wake=False)
+        self.position = self._log.latest_offset()
         self._thread = threading.Thread(target=self._run, name="aiflow-web-live", daemon=True)
         self._thread.start()
 
@@ -73,16 +80,16 @@ class LiveHub:
             self._thread.join(timeout=5)
         if self._wake is not None:
             self._wake.close()
+        if self._db is not None and (self._thread is None or not self._thread.is_alive()):
+            self._db.close()
 
     def _run(self) -> None:
-        from aiflow_lite.ops.backend import home_stores
-
         while not self._stopping.is_set():
             self._wake.wait(1.0)
             if self._stopping.is_set():
                 break
             try:
-                events = home_stores().log.read_after(self.position, limit=READ_BATCH)
+                events = self._log.read_after(self.position, limit=READ_BATCH)
             except Exception:  # a locked or replaced database: try again on the next wake
                 log.exception("live: reading the event log failed")
                 continue
@@ -91,7 +98,7 @@ class LiveHub:
                 self._loop.call_soon_threadsafe(self._deliver, events)
                 if len(events) < READ_BATCH:
                     break
-                events = home_stores().log.read_after(self.position, limit=READ_BATCH)
+                events = self._log.read_after(self.position, limit=READ_BATCH)
 
     def _deliver(self, events: List[Event]) -> None:
         for subscriber in list(self.subscribers):
@@ -113,11 +120,16 @@ class LiveHub:
         try:
             yield "retry: 1000\n\n"
             sent = -1
-            if since is not None:
-                for event in await asyncio.to_thread(self._backlog, since):
-                    sent = event.offset
-                    if subscriber.wants(event):
-                        yield sse(event)
+            if since is not None:  # everything after it, however far behind, batch by batch
+                sent = since
+                while True:
+                    batch = await asyncio.to_thread(self._backlog, sent)
+                    for event in batch:
+                        sent = event.offset
+                        if subscriber.wants(event):
+                            yield sse(event)
+                    if len(batch) < READ_BATCH:
+                        break
             while True:
                 try:
                     event = await asyncio.wait_for(subscriber.queue.get(), HEARTBEAT_S)
@@ -135,9 +147,12 @@ class LiveHub:
             self.subscribers.discard(subscriber)
 
     def _backlog(self, since: int) -> List[Event]:
-        from aiflow_lite.ops.backend import home_stores
+        """Read on a worker thread: that thread's own connection to the same home."""
+        from aiflow_lite.home import open_database
+        from aiflow_lite.ns.event_log import EventLog
 
-        return home_stores().log.read_after(since, limit=READ_BATCH)
+        with open_database(self.settings) as db:
+            return EventLog(db, wake=False).read_after(since, limit=READ_BATCH)
 
 
 def sse(event: Event) -> str:

@@ -1,0 +1,371 @@
+"""Records shaped for JSON exactly as the CLI's `-o json` prints them: the column tuples and
+row builders are the CLI's own (`aiflow_lite.cli.*`, the same layer), so the API and the CLI
+cannot drift apart. Every function here is a plain read (or an `ops` call) and returns data
+ready for `json.dumps`; a missing record raises NotFound with the CLI's one-line message."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
+
+from aiflow_lite.errors import InvalidInput, NotFound
+
+#: The columns of `aiflow namespace list` (the CLI spells them inline).
+NAMESPACE_COLUMNS = ("name", "properties", "create_time")
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+
+
+def pick(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> List[Dict[str, Any]]:
+    """What `emit` prints in json: each row restricted to (and ordered by) `columns`."""
+    return [{c: r.get(c) for c in columns} for r in rows]
+
+
+def pick_one(row: Any, missing: str, columns: Sequence[str]) -> Dict[str, Any]:
+    """What `emit_one` prints in json, or NotFound(`missing`)."""
+    if row is None:
+        raise NotFound(missing)
+    row = row if isinstance(row, Mapping) else row.to_dict()
+    return {c: row.get(c) for c in columns}
+
+
+def page(rows: List[Any], limit: int, offset: int) -> List[Any]:
+    return rows[offset:offset + limit]
+
+
+# -- namespaces and workflows --------------------------------------------------------------------
+
+
+def namespaces(limit: int, offset: int) -> list:
+    from aiflow_lite import ops
+
+    return pick((n.to_dict() for n in ops.list_namespace(limit, offset)), NAMESPACE_COLUMNS)
+
+
+def workflows(namespace: str, limit: int, offset: int) -> list:
+    from aiflow_lite import ops
+    from aiflow_lite.cli.workflow import WORKFLOW_COLUMNS
+
+    if ops.get_namespace(namespace) is None:
+        raise NotFound(f"no namespace named {namespace!r}; `aiflow namespace list` shows them")
+    return pick((w.to_dict() for w in ops.list_workflows(namespace, limit, offset)),
+                WORKFLOW_COLUMNS)
+
+
+def workflow(name: str, namespace: str) -> dict:
+    from aiflow_lite.ops.backend import metadata_store
+
+    with metadata_store() as store:
+        return store.require_workflow(name, namespace).to_dict()
+
+
+def workflow_row(name: str, namespace: str) -> dict:
+    """The workflow as `aiflow workflow enable|disable -o json` prints it (one row)."""
+    from aiflow_lite import ops
+    from aiflow_lite.cli.workflow import WORKFLOW_COLUMNS
+
+    return pick_one(ops.get_workflow(name, namespace), f"no workflow {namespace}.{name}",
+                    WORKFLOW_COLUMNS)
+
+
+# -- executions ----------------------------------------------------------------------------------
+
+
+def _execution_json(executions: Iterable[Any]) -> list:
+    from aiflow_lite.cli.executions import execution_rows
+
+    rows, columns = execution_rows(list(executions), "json")
+    return pick(rows, columns)
+
+
+def workflow_executions(workflow_name: str, namespace: str, status: Optional[str], limit: int,
+                        offset: int) -> list:
+    """`aiflow workflow-execution list W -o json`, a page of it; with `status`, only those."""
+    from aiflow_lite import ops
+
+    if not status:
+        return _execution_json(ops.list_workflow_executions(workflow_name, namespace, limit,
+                                                            offset))
+    wanted = {s.strip().upper() for s in status.split(",") if s.strip()}
+    found: List[Any] = []
+    skipped, start, chunk = 0, 0, 1000
+    while len(found) < limit:
+        batch = ops.list_workflow_executions(workflow_name, namespace, chunk, start)
+        for execution in batch:
+            if execution.status in wanted:
+                if skipped < offset:
+                    skipped += 1
+                elif len(found) < limit:
+                    found.append(execution)
+        if len(batch) < chunk:
+            break
+        start += chunk
+    return _execution_json(found)
+
+
+def workflow_execution(execution_id: int) -> dict:
+    from aiflow_lite import ops
+
+    execution = ops.get_workflow_execution(execution_id)
+    rows = _execution_json([execution] if execution else [])
+    if not rows:
+        raise NotFound(f"no workflow execution with id {execution_id}")
+    return rows[0]
+
+
+def task_executions(execution_id: int, limit: int, offset: int) -> list:
+    from aiflow_lite import ops
+    from aiflow_lite.cli.executions import TASK_COLUMNS
+
+    return pick((t.to_dict() for t in ops.list_task_executions(execution_id, limit, offset)),
+                TASK_COLUMNS)
+
+
+def task_execution(task_execution_id: int) -> dict:
+    """`aiflow task-execution show ID -o json`: the row, pid, log_path, and its outputs."""
+    from aiflow_lite import ops
+    from aiflow_lite.cli.executions import TASK_COLUMNS
+
+    columns = (*TASK_COLUMNS, "pid", "log_path")
+    meta = ops.get_task_execution(task_execution_id)
+    row = pick_one(meta, f"no task execution with id {task_execution_id}", columns)
+    produced = ops.get_task_outputs(task_execution_id).to_dict()
+    produced.pop("task_execution_id", None)
+    return {**row, "outputs": produced}
+
+
+def task_log_path(task_execution_id: int, home: str) -> str:
+    """The task's log file, which must lie inside `home` (a row naming any other file is
+    refused: the API serves logs, not the machine's files)."""
+    import os
+
+    from aiflow_lite import ops
+    from aiflow_lite.errors import AccessDenied
+
+    meta = ops.get_task_execution(task_execution_id)
+    if meta is None:
+        raise NotFound(f"no task execution with id {task_execution_id}")
+    if not meta.log_path:
+        raise NotFound(f"task execution {task_execution_id} has no log yet (status "
+                       f"{meta.status})")
+    root = os.path.realpath(home)
+    path = os.path.realpath(os.path.join(root, meta.log_path))
+    if os.path.commonpath([root, path]) != root or path == root:
+        raise AccessDenied(f"the log of task execution {task_execution_id} is outside the "
+                           "home directory; refusing to read it")
+    return path
+
+
+def read_log(path: str, tail: Optional[int]) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            if tail is None:
+                return fh.read()
+            from collections import deque
+
+            return "".join(deque(fh, maxlen=tail))
+    except FileNotFoundError:
+        raise NotFound(f"the log {path} is gone") from None
+    except IsADirectoryError:
+        raise NotFound(f"the log {path} is not a file") from None
+
+
+# -- events --------------------------------------------------------------------------------------
+
+
+def events(key: str, namespace: Optional[str], begin_offset: int, limit: int,
+           internal: bool) -> list:
+    """`notification event list KEY -o json` (KEY '*' for all), a page after `begin_offset`;
+    aiflow_lite's own `__aiflow.*` events only with `internal`."""
+    from aiflow_lite.cli.event import EVENT_COLUMNS
+    from aiflow_lite.events import RESERVED_KEY_PREFIX, check_text, validate_name
+    from aiflow_lite.ops.backend import home_stores
+
+    check_text(key, "event key")
+    if namespace is not None:
+        validate_name(namespace)
+    keys = None if key == "*" else key
+    log = home_stores().log
+    found: List[Any] = []
+    position = begin_offset
+    while len(found) < limit:
+        batch = log.read_after(position, keys=keys, namespace=namespace,
+                               limit=max(limit, 500))
+        found += [e for e in batch if internal or not e.key.startswith(RESERVED_KEY_PREFIX)]
+        if len(batch) < max(limit, 500):
+            break
+        position = batch[-1].offset
+    return pick((e.to_dict() for e in found[:limit]), EVENT_COLUMNS)
+
+
+# -- schedules and triggers ----------------------------------------------------------------------
+
+
+def schedules(workflow_name: str, namespace: str, limit: int, offset: int) -> list:
+    from aiflow_lite import ops
+    from aiflow_lite.cli.schedules import SCHEDULE_COLUMNS
+
+    return pick((m.to_dict() for m in ops.list_workflow_schedules(workflow_name, namespace,
+                                                                  limit, offset)),
+                SCHEDULE_COLUMNS)
+
+
+def triggers(workflow_name: str, namespace: str, limit: int, offset: int) -> list:
+    from aiflow_lite import ops
+    from aiflow_lite.cli.schedules import TRIGGER_COLUMNS
+
+    return pick((m.to_dict() for m in ops.list_workflow_triggers(workflow_name, namespace,
+                                                                 limit, offset)),
+                TRIGGER_COLUMNS)
+
+
+def schedule(schedule_id: int) -> dict:
+    from aiflow_lite import ops
+    from aiflow_lite.cli.schedules import SCHEDULE_COLUMNS
+
+    return pick_one(ops.get_workflow_schedule(schedule_id),
+                    f"no workflow schedule with id {schedule_id}", SCHEDULE_COLUMNS)
+
+
+def trigger(trigger_id: int) -> dict:
+    from aiflow_lite import ops
+    from aiflow_lite.cli.schedules import TRIGGER_COLUMNS
+
+    return pick_one(ops.get_workflow_trigger(trigger_id),
+                    f"no workflow trigger with id {trigger_id}", TRIGGER_COLUMNS)
+
+
+# -- the meta service ----------------------------------------------------------------------------
+
+
+def models(namespace: Optional[str], limit: int, offset: int) -> list:
+    from aiflow_lite import ops
+    from aiflow_lite.cli.models import MODEL_COLUMNS
+
+    return pick((m.to_dict() for m in ops.list_models(namespace, limit, offset)), MODEL_COLUMNS)
+
+
+def model(name: str, namespace: Optional[str]) -> dict:
+    """`aiflow model show NAME -o json`: the model and its latest version in each stage."""
+    from aiflow_lite import ops
+    from aiflow_lite.cli.models import STAGES, _no_model
+
+    meta = ops.get_model(name, namespace)
+    if meta is None:
+        raise NotFound(_no_model(name))
+    latest = {stage: ops.get_latest_model_version(name, stage, meta.namespace)
+              for stage in STAGES}
+    return {**meta.to_dict(), "latest_versions": {
+        stage: v.to_dict() if v else None for stage, v in latest.items()}}
+
+
+def _stage(stage: Optional[str]) -> Optional[str]:
+    from aiflow_lite.cli.models import STAGES
+
+    if not stage:
+        return None
+    if stage.upper() not in STAGES:
+        raise InvalidInput(f"stage must be one of {', '.join(STAGES)}, got {stage!r}")
+    return stage.upper()
+
+
+def model_versions(name: str, stage: Optional[str], namespace: Optional[str], limit: int,
+                   offset: int) -> list:
+    from aiflow_lite import ops
+    from aiflow_lite.cli.models import VERSION_COLUMNS
+
+    return pick((v.to_dict() for v in ops.list_model_versions(name, _stage(stage), namespace,
+                                                              limit, offset)),
+                VERSION_COLUMNS)
+
+
+def model_version(name: str, version: int, namespace: Optional[str]) -> dict:
+    """`aiflow model-version show NAME V -o json`: the version (with its lineage) and the
+    latest value of each metric logged against it."""
+    from aiflow_lite import ops
+    from aiflow_lite.cli.models import _no_model
+
+    meta = ops.get_model_version(name, version, namespace)
+    if meta is None:
+        if ops.get_model(name, namespace) is None:
+            raise NotFound(_no_model(name))
+        raise NotFound(f"model {name!r} has no version {version}; see `aiflow "
+                       f"model-version list {name}`")
+    metrics = ops.list_metrics(model_name=name, model_version=version, namespace=meta.namespace)
+    return {**meta.to_dict(), "metrics": [m.to_dict() for m in metrics]}
+
+
+def datasets(namespace: Optional[str], limit: int, offset: int) -> list:
+    from aiflow_lite import ops
+    from aiflow_lite.cli.datasets import DATASET_COLUMNS
+
+    return pick((d.to_dict() for d in ops.list_datasets(namespace, limit, offset)),
+                DATASET_COLUMNS)
+
+
+def dataset(name: str, namespace: Optional[str]) -> dict:
+    from aiflow_lite import ops
+    from aiflow_lite.cli.datasets import DATASET_COLUMNS
+
+    return pick_one(ops.get_dataset(name, namespace),
+                    f"no dataset {name!r}; see `aiflow dataset list`", DATASET_COLUMNS)
+
+
+def _check_version(model_name: Optional[str], version: Optional[int]) -> None:
+    if version is not None and model_name is None:
+        raise InvalidInput("version names a version of a model: give model=M as well")
+
+
+def metrics(key: Optional[str], model_name: Optional[str], version: Optional[int],
+            dataset_name: Optional[str], task_execution_id: Optional[int],
+            namespace: Optional[str], limit: int, offset: int) -> list:
+    from aiflow_lite import ops
+    from aiflow_lite.cli.metrics import METRIC_COLUMNS
+
+    _check_version(model_name, version)
+    return pick((m.to_dict() for m in ops.list_metrics(key, model_name, version, dataset_name,
+                                                       task_execution_id, namespace, limit,
+                                                       offset)),
+                METRIC_COLUMNS)
+
+
+def metric_history(key: str, model_name: Optional[str], version: Optional[int],
+                   dataset_name: Optional[str], namespace: Optional[str]) -> dict:
+    from aiflow_lite import ops
+
+    _check_version(model_name, version)
+    return ops.get_metric_history(key, model_name, version, dataset_name,
+                                  namespace=namespace).to_dict()
+
+
+def artifacts(name: Optional[str], namespace: Optional[str], limit: int, offset: int) -> list:
+    from aiflow_lite import ops
+    from aiflow_lite.cli.artifacts import ARTIFACT_COLUMNS
+
+    return pick((a.to_dict() for a in ops.list_artifacts(name, namespace, limit, offset)),
+                ARTIFACT_COLUMNS)
+
+
+def _artifact_missing(name: str, version: Optional[int]) -> str:
+    which = "" if version is None else f" version {version}"
+    return f"no artifact {name!r}{which}; see `aiflow artifact list`"
+
+
+def artifact(name: str, version: Optional[int], namespace: Optional[str]) -> dict:
+    from aiflow_lite import ops
+    from aiflow_lite.cli.artifacts import ARTIFACT_COLUMNS
+
+    return pick_one(ops.get_artifact(name, version, namespace), _artifact_missing(name, version),
+                    ARTIFACT_COLUMNS)
+
+
+def artifact_file(name: str, version: Optional[int], namespace: Optional[str],
+                  directory: str) -> tuple:
+    """(path, file name) of the artifact's bytes fetched into `directory` by the blob manager
+    from the artifact's own record (its uri), checked against its sha256."""
+    from aiflow_lite import ops
+    from aiflow_lite.ops.artifact_ops import _blob_manager, fetch_artifact
+
+    meta = ops.get_artifact(name, version, namespace)
+    if meta is None:
+        raise NotFound(_artifact_missing(name, version))
+    return fetch_artifact(meta, directory, _blob_manager()), meta.file_name
