@@ -17,6 +17,7 @@ _EXPORTS = {
     "Operator": "aiflow_lite.operators.base",
     "AIFlowOperator": "aiflow_lite.operators.base",
     "OperatorConfigItem": "aiflow_lite.operators.base",
+    "TaskFailed": "aiflow_lite.operators.base",
     "BashOperator": "aiflow_lite.operators.bash",
     "PythonOperator": "aiflow_lite.operators.python",
     "FlinkOperator": "aiflow_lite.operators.flink",

@@ -94,7 +94,9 @@ def _inside(root: str, name: str) -> str:
     """`root/name`, refusing names that escape `root`."""
     if not name or os.path.isabs(name):
         raise InvalidInput(f"invalid file name {name!r}: it must be a relative path")
-    target = os.path.normpath(os.path.join(root, name))
+    # Symlinks resolved: a link planted under the root must not lead out of it.
+    root = os.path.realpath(root)
+    target = os.path.realpath(os.path.join(root, name))
     if os.path.commonpath([root, target]) != root or target == root:
         raise InvalidInput(f"invalid file name {name!r}: it would escape {root}")
     return target

@@ -16,80 +16,19 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Mapping, Optional
 
 from aiflow_lite.errors import AiflowError, InvalidInput
+from aiflow_lite.options import AIFLOW as AIFLOW_CONFIG_FILE
+from aiflow_lite.options import BY_NAME, INT_KEYS, POSITIVE_FLOAT_KEYS, defaults
+from aiflow_lite.options import CLIENT as CLIENT_CONFIG_FILE
+from aiflow_lite.options import NOTIFICATION as NOTIFICATION_CONFIG_FILE
 
-AIFLOW_CONFIG_FILE = "aiflow_server.yaml"
-NOTIFICATION_CONFIG_FILE = "notification_server.yaml"
-CLIENT_CONFIG_FILE = "aiflow_client.yaml"
 #: The servers' shared secret, when not in their config file (it beats the file).
 TOKEN_ENV = "AIFLOW_SERVER_TOKEN"
 DB_FILE = "aiflow.db"
 
-# Each default: (value, help). `{AIFLOW_HOME}` is replaced by the home directory.
-
-#: What both gRPC servers (`aiflow server`, `notification server`) take.
-_SERVER_OPTIONS: dict = {
-    "server_token": (None, "secret every remote call must present (or AIFLOW_SERVER_TOKEN)"),
-    "tls_cert_file": (None, "PEM certificate: serve TLS instead of plaintext"),
-    "tls_key_file": (None, "PEM private key of tls_cert_file"),
-    "rpc_max_message_mb": (64, "largest request or reply, in MiB (uploads included)"),
-    "rpc_max_calls_per_s": (20000, "calls per second per client address before refusals"),
-    "rpc_max_listeners": (64, "listen streams served at once"),
-}
-
-AIFLOW_DEFAULTS: dict = {
-    "log_dir": ("{AIFLOW_HOME}/logs", "directory of AIFlow logs"),
-    "rpc_host": ("127.0.0.1", "address the rpc server binds; any other than loopback needs "
-                 "server_token"),
-    "rpc_port": (50051, "port of the rpc server (0: any free port)"),
-    "metadata_backend_uri": (
-        "sqlite:///{AIFLOW_HOME}/aiflow.db",
-        "the home's SQLite database: event log and metadata",
-    ),
-    "durability": ("normal", "normal: survives process crashes; full: also power loss (fsync)"),
-    "busy_timeout_ms": (30000, "how long a writer waits for the database lock, in ms"),
-    "history_retention": ("30d", "keep events this long (e.g. 30d, 12h, 0 = forever)"),
-    **_SERVER_OPTIONS,
-    "rest_host": ("127.0.0.1", "address the webserver (UI and REST API) binds; any other than "
-                  "loopback needs server_token"),
-    "rest_port": (8000, "port of the webserver (0: any free port)"),
-    "task_executor": ("Local", "task executor: local only (workers on this machine)"),
-    "task_executor_heartbeat_check_interval": (10, "seconds between checks of the running "
-                                               "tasks' heartbeats"),
-    "task_heartbeat_timeout": (60, "seconds without a heartbeat before a task is an orphan"),
-    "task_heartbeat_interval": (10, "seconds between task heartbeats"),
-    "local_executor_parallelism": (10, "number of tasks run at once by the local executor"),
-    "executor_worker_start": ("forkserver", "forkserver (fast: forks a warm process) or spawn"),
-    "executor_zygotes": (4, "workflow files the fork server keeps loaded to fork their tasks "
-                         "from (0: every task executes its file itself)"),
-    "executor_zygote_idle_seconds": (60, "seconds a loaded workflow file is kept unused"),
-    "executor_zygote_max_age_seconds": (300, "seconds a loaded workflow file is used at most "
-                                        "(then its top level is executed anew)"),
-    "blob_manager": (
-        {"blob_manager_class": "aiflow_lite.blob.LocalBlobManager",
-         "blob_manager_config": {"root_directory": "{AIFLOW_HOME}/blob"}},
-        "where uploaded workflow snapshots are kept",
-    ),
-}
-
-NOTIFICATION_DEFAULTS: dict = {
-    "server_host": ("127.0.0.1", "address the notification server binds; any other than "
-                    "loopback needs server_token"),
-    "server_port": (50052, "port of the notification server (0: any free port)"),
-    **_SERVER_OPTIONS,
-    "db_uri": (None, "database of the event log; default: the AIFlow home's database"),
-    "durability": ("normal", "normal: survives process crashes; full: also power loss (fsync)"),
-    "busy_timeout_ms": (30000, "how long a writer waits for the database lock, in ms"),
-    "history_retention": ("30d", "keep events this long (e.g. 30d, 12h, 0 = forever)"),
-    "wait_for_server_started_timeout": (5.0, "seconds `notification server start -d` waits "
-                                        "for the server to answer"),
-}
-
-CLIENT_DEFAULTS: dict = {
-    "server_address": (None, "host:port of the AIFlow server; unset: use the local home"),
-    "server_token": (None, "the server's token (or AIFLOW_SERVER_TOKEN)"),
-    "tls_ca_file": (None, "PEM CA certificate: talk TLS to the server"),
-    "rpc_timeout": (30.0, "seconds a remote call may take"),
-}
+# Each default: (value, help), from the one options table (`aiflow_lite.options`).
+AIFLOW_DEFAULTS: dict = defaults(AIFLOW_CONFIG_FILE)
+NOTIFICATION_DEFAULTS: dict = defaults(NOTIFICATION_CONFIG_FILE)
+CLIENT_DEFAULTS: dict = defaults(CLIENT_CONFIG_FILE)
 
 # Options the spec lists that aiflow_lite has no use for: each is accepted with one line saying
 # why it does nothing (None: any value; a set: the values that would need what we lack).
@@ -120,15 +59,8 @@ _UNSUPPORTED_VALUES: dict = {
 }
 _warned: set = set()  # (file, key): each note once per process
 
-_INT_KEYS = {
-    "rpc_port", "rest_port", "server_port", "busy_timeout_ms", "local_executor_parallelism",
-    "rpc_max_message_mb", "rpc_max_calls_per_s", "rpc_max_listeners", "executor_zygotes",
-}
-_POSITIVE_FLOAT_KEYS = {
-    "rpc_timeout", "wait_for_server_started_timeout", "task_executor_heartbeat_check_interval",
-    "task_heartbeat_timeout", "task_heartbeat_interval", "executor_zygote_idle_seconds",
-    "executor_zygote_max_age_seconds",
-}
+_INT_KEYS = INT_KEYS
+_POSITIVE_FLOAT_KEYS = POSITIVE_FLOAT_KEYS
 _DURATION_RE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*\Z")
 _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
 
@@ -168,6 +100,12 @@ def db_path_from_uri(uri: str, base_dir: str) -> str:
     return os.path.normpath(os.path.join(base_dir, os.path.expanduser(uri)))
 
 
+def log_directory(settings: Settings) -> str:
+    """Where a process of this home writes its logs: `log_dir` (an aiflow_server.yaml option),
+    else `<home>/logs` (the notification server's settings have no such option)."""
+    return str(settings.values.get("log_dir") or os.path.join(settings.home, "logs"))
+
+
 def blob_manager_settings(settings: Settings) -> tuple:
     """(class path, config) of the blob manager, checked for shape."""
     section = settings.values.get("blob_manager") or {}
@@ -191,6 +129,16 @@ class Settings:
     busy_timeout_ms: int = 30000
     history_retention_ms: Optional[int] = None
     values: Mapping[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        """An option by name, typed as the options table says: `settings.rpc_port`. (Called
+        only for names that are not fields.)"""
+        if name in BY_NAME:
+            values = self.__dict__.get("values") or {}
+            if name in values:
+                return values[name]
+            raise AttributeError(f"option {name!r} is not one of {self.config_file}'s")
+        raise AttributeError(name)
 
     def get(self, option: str) -> Any:
         if option not in self.values:

@@ -49,10 +49,14 @@ class Event(NamedTuple):
     create_time: Optional[int] = None
 
     def context_dict(self) -> dict:
-        """The context parsed as a JSON object ({} when there is none)."""
+        """The context parsed as a JSON object ({} when there is none, or it is not JSON: an
+        event built outside the log is not checked)."""
         if not self.context:
             return {}
-        parsed = json.loads(self.context)
+        try:
+            parsed = json.loads(self.context)
+        except (ValueError, TypeError):
+            return {}
         return parsed if isinstance(parsed, dict) else {"value": parsed}
 
     def to_dict(self) -> dict:
@@ -184,5 +188,29 @@ class InternalKey(str, Enum):
     TASK_STATUS = f"{RESERVED_KEY_PREFIX}task_status"
     #: A worker finished (value: the final status), or its executor found it dead.
     TASK_RESULT = f"{RESERVED_KEY_PREFIX}task_result"
-    #: A user command for the scheduler (value: the command, context: its arguments).
+    #: A user command for the scheduler (value: a `Command`, context: its arguments).
     COMMAND = f"{RESERVED_KEY_PREFIX}command"
+
+
+class Command(str, Enum):
+    """What `ops` asks the scheduler to do: the value of an `InternalKey.COMMAND` event, whose
+    context names the workflow execution (and the task)."""
+
+    START_EXECUTION = "start_execution"
+    STOP_EXECUTION = "stop_execution"
+    START_TASK = "start_task"
+    STOP_TASK = "stop_task"
+    RESTART_TASK = "restart_task"
+
+    @property
+    def reason(self) -> str:
+        """Why the execution or task started or stopped, as its record says."""
+        return {"start_execution": "a user started it", "stop_execution": "a user stopped it",
+                "start_task": "started by a user", "stop_task": "stopped by a user",
+                "restart_task": "restarted by a user"}[self.value]
+
+
+def command_event(command: Command, **args: Any) -> Event:
+    """The event that asks the scheduler to act (sent by ops, in their own transaction)."""
+    return Event(InternalKey.COMMAND.value, Command(command).value, None, "ops",
+                 json.dumps(args))

@@ -1,5 +1,6 @@
-"""The numbered schema of a home's database: the event log and (later) the metadata, in one file so
-that a state change and the cursor that caused it commit together (DESIGN.md §2).
+"""The numbered schema of a home's database: the event log, the workflow metadata and the meta
+service, in one file so that a state change and the cursor (or event) that goes with it commit
+together (DESIGN.md §2).
 
 Append a `Migration` to change the schema; never edit one that has shipped.
 """

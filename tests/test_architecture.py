@@ -25,11 +25,20 @@ LAYERS = [
     ("aiflow_lite.ns", 2),
 ]
 BASE_MODULES = {"errors", "events", "config", "sqlite", "schema", "home", "status", "meta",
-                "task_context",
+                "task_context", "options",
                 "__init__", "__main__"}
 
 
+ROOT = PACKAGE.parent
+#: The spec's import paths (`ai_flow.*`, `notification_service.*`) re-export aiflow_lite: the
+#: top layer, which nothing of aiflow_lite may import.
+SHIMS = ("ai_flow", "notification_service")
+PACKAGES = ("aiflow_lite", *SHIMS)
+
+
 def _layer(module: str) -> int:
+    if module.split(".")[0] in SHIMS:
+        return 7
     for prefix, rank in LAYERS:
         if module == prefix or module.startswith(prefix + "."):
             return rank
@@ -38,8 +47,92 @@ def _layer(module: str) -> int:
 
 
 def _module_name(path: Path) -> str:
-    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    parts = path.relative_to(ROOT).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _sources():
+    for package in PACKAGES:
+        yield from sorted((ROOT / package).rglob("*.py"))
+
+
+def _import_graph() -> dict:
+    """module -> the repository's modules it imports (at any level of the file: a lazy import
+    inside a function is an arrow too). `from a.b import c` names the module `a.b.c` when
+    that is a module, else `a.b`."""
+    modules = {_module_name(path): path for path in _sources()}
+    graph: dict = {}
+    for module, path in modules.items():
+        targets = set()
+        for imported, _ in _imports(path):
+            if imported.split(".")[0] not in PACKAGES:
+                continue
+            targets.add(imported if imported in modules else imported.rsplit(".", 1)[0]
+                        if imported.rsplit(".", 1)[0] in modules else imported)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):  # `from pkg import module`
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                for alias in node.names:
+                    if f"{node.module}.{alias.name}" in modules:
+                        targets.add(f"{node.module}.{alias.name}")
+        graph[module] = {t for t in targets if t in modules and t != module}
+    return graph
+
+
+def _cycles(graph: dict) -> list:
+    """Strongly connected components of more than one module (Tarjan)."""
+    index: dict = {}
+    low: dict = {}
+    stack: list = []
+    on_stack: set = set()
+    found = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in graph[node]:
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+#: Known, and being removed (issue 16's launch/ refactor): the fork server and the zygotes
+#: import each other, and the fork server's warm-up imports the ai_flow shims. Each entry must
+#: still be true (so the list only shrinks); nothing else may join it.
+KNOWN_CYCLES = [["aiflow_lite.engine.forkserver", "aiflow_lite.engine.zygotes"]]
+KNOWN_UPWARD = ("aiflow_lite/engine/forkserver.py:",)
+
+
+def test_no_import_cycle_anywhere():
+    """Packages import their own modules in their `__init__` and the modules import each
+    other's names, so a package is a node apart from its `__init__` only through its modules."""
+    graph = _import_graph()
+    # A package's __init__ re-exporting its modules, and a module importing its package's
+    # __init__ for a sibling, is one arrow each way by construction: the package node is left
+    # out of the cycle search, its modules are not.
+    packages = {m for m, p in ((_module_name(p), p) for p in _sources())
+                if p.name == "__init__.py"}
+    pruned = {m: {t for t in targets if t not in packages} for m, targets in graph.items()
+              if m not in packages}
+    assert _cycles(pruned) == KNOWN_CYCLES
 
 
 def _imports(path: Path):
@@ -54,13 +147,16 @@ def _imports(path: Path):
 
 def test_imports_point_one_way():
     upward = []
-    for path in sorted(PACKAGE.rglob("*.py")):
+    for path in _sources():
         module = _module_name(path)
         if module == "aiflow_lite.__main__":
             continue  # the entry point is the CLI by definition
         for imported, line in _imports(path):
-            if imported.startswith("aiflow_lite") and _layer(imported) > _layer(module):
+            if imported.split(".")[0] in PACKAGES and _layer(imported) > _layer(module):
                 upward.append(f"{path.relative_to(PACKAGE.parent)}:{line} imports {imported}")
+    known = [line for line in upward if line.startswith(KNOWN_UPWARD)]
+    assert known, "the known upward import is gone: empty KNOWN_UPWARD"
+    upward = [line for line in upward if line not in known]
     assert not upward, "upward imports:\n" + "\n".join(upward)
 
 

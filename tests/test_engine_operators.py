@@ -17,7 +17,7 @@ import pytest
 from conftest import wait_for
 
 from aiflow_lite.errors import InvalidInput
-from aiflow_lite.operators.bash import TaskFailed
+from aiflow_lite.operators.base import TaskFailed
 from aiflow_lite.operators.flink import FlinkOperator
 from aiflow_lite.operators.spark import SparkSqlOperator, SparkSubmitOperator
 from aiflow_lite.workflow import Workflow

@@ -95,10 +95,16 @@ def filled_template(tmp_path_factory):
 
 @pytest.fixture
 def site(home, filled_template):
-    """The `home` fixture's home, holding a copy of the filled one. (The task log paths stored
-    in it still name the template's files, which stay in place for the module.)"""
+    """The `home` fixture's home, holding a copy of the filled one, its task log paths moved
+    to the copy (the UI refuses a log outside its home)."""
+    from aiflow_lite.config import load_aiflow_settings
+    from aiflow_lite.home import open_database
+
     template, ids = filled_template
     shutil.copytree(template, home)
+    with open_database(load_aiflow_settings()) as db, db.transaction():
+        db.execute("UPDATE task_execution SET log_path = replace(log_path, ?, ?)",
+                   (str(template), str(home)))
     return ids
 
 

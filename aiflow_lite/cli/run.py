@@ -73,7 +73,7 @@ def _run(file_path: str, files: Optional[str], workflow_name: Optional[str],
         raise AiflowError(f"a scheduler (pid {pid}) already runs for {settings.home}; use "
                           "`aiflow workflow-execution start` there, or another --home")
     fork_server = None
-    if settings.values.get("executor_worker_start") == "forkserver":
+    if settings.executor_worker_start == "forkserver":
         from aiflow_lite.engine.forkserver import spawn
 
         # First of all (before our own imports and the upload): it warms up meanwhile.

@@ -66,7 +66,9 @@ def start_server(role: Role, daemon: bool) -> None:
 
         main([role.name])
         return
-    log_dir = str(settings.values.get("log_dir") or os.path.join(settings.home, "logs"))
+    from aiflow_lite.config import log_directory
+
+    log_dir = log_directory(settings)
     os.makedirs(log_dir, exist_ok=True)
     log_path = os.path.join(log_dir, f"{role.name}_server.log")
     address_file = os.path.join(settings.home, role.address_file)
@@ -79,7 +81,8 @@ def start_server(role: Role, daemon: bool) -> None:
             start_new_session=True, close_fds=True)
     # The notification server's config names its wait (the spec's option); the AIFlow server's
     # has none, and it starts a scheduler and a fork server too.
-    wait_s = float(settings.values.get("wait_for_server_started_timeout", START_TIMEOUT_S))
+    wait_s = settings.wait_for_server_started_timeout if role.name == "notification" \
+        else START_TIMEOUT_S
     deadline = time.monotonic() + wait_s
     address = None
     while True:  # up means: it holds the lock and its port answers

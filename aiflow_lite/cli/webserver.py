@@ -45,7 +45,7 @@ def start(daemon: bool, host: Optional[str], port: Optional[int], read_only: boo
 
     Example: aiflow webserver start -d --port 0
     """
-    from aiflow_lite.config import load_aiflow_settings
+    from aiflow_lite.config import load_aiflow_settings, log_directory
     from aiflow_lite.errors import AiflowError
     from aiflow_lite.web.context import check_bind
     from aiflow_lite.web.serve import ADDRESS_FILE, running_pid, web_settings
@@ -65,7 +65,7 @@ def start(daemon: bool, host: Optional[str], port: Optional[int], read_only: boo
     from aiflow_lite.cli.server import _last_error, port_answers
     from aiflow_lite.web.serve import read_address
 
-    log_dir = str(settings.values.get("log_dir") or os.path.join(settings.home, "logs"))
+    log_dir = log_directory(settings)
     os.makedirs(log_dir, exist_ok=True)
     log_path = os.path.join(log_dir, "webserver.log")
     address_file = os.path.join(settings.home, ADDRESS_FILE)

@@ -127,11 +127,10 @@ def _quiescent(service: SchedulerService, execution_id: int, tasks: list) -> boo
 
 
 def _stop(service: SchedulerService, execution_id: int) -> None:
-    from aiflow_lite.engine.scheduler import command_event
+    from aiflow_lite.events import Command, command_event
 
-    event = command_event("stop_execution", workflow_execution_id=execution_id)
-    service.scheduler.log.append(event.key, event.value, event.namespace, event.sender,
-                                 event.context, internal=True)
+    service.scheduler.log.append_event(
+        command_event(Command.STOP_EXECUTION, workflow_execution_id=execution_id), internal=True)
 
 
 def _exit_code(result: RunResult, strict: bool) -> int:

@@ -52,7 +52,7 @@ class SchedulerService:
         self.executor = LocalExecutor(settings, ExecutionStore(self.db), EventLog(self.db),
                                       fork_server)
         self.stopping = threading.Event()
-        timeout = float(settings.values.get("task_heartbeat_timeout", 60))
+        timeout = settings.task_heartbeat_timeout
         self.executor.recover(timeout)
         self.scheduler.recheck_idle(now_ms())
 

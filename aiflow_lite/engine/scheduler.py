@@ -8,7 +8,6 @@ nothing. Only after the commit does it launch or stop worker processes (DESIGN.m
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
@@ -16,7 +15,8 @@ from typing import Any, Dict, List, Optional
 from aiflow_lite.engine import decide, lifetime, triggers
 from aiflow_lite.engine.executions import ExecutionStore
 from aiflow_lite.engine.schedules import ScheduleStore
-from aiflow_lite.events import Event, InternalKey, local_time, task_status_key
+from aiflow_lite.engine.snapshots import SnapshotCache
+from aiflow_lite.events import Command, Event, InternalKey, local_time, task_status_key
 from aiflow_lite.meta import WorkflowExecutionMeta
 from aiflow_lite.ns.event_log import EventLog
 from aiflow_lite.sqlite import Database
@@ -52,9 +52,7 @@ class Scheduler:
         self.log = EventLog(db)
         self.executions = ExecutionStore(db)
         self.schedules = ScheduleStore(db)
-        self._workflows: Dict[int, Any] = {}  # snapshot id → unpickled Workflow
-        self._snapshot_of: Dict[int, int] = {}  # execution id → its snapshot id
-        self._rule_keys: Dict[int, frozenset] = {}  # snapshot id → keys its rules expect
+        self.snapshots = SnapshotCache(self.executions)
         self._result = StepResult()
         self._now = 0
         self._cut_short: set = set()  # executions this step could not go on with: disabled
@@ -119,7 +117,7 @@ class Scheduler:
             # Only now, after the rules on this status change had their say (a cleanup task
             # on FAILED, a follower on SUCCESS), may the execution be finished. (A task that
             # became active finishes nothing.)
-            execution_id = _context(event).get("workflow_execution_id")
+            execution_id = event.context_dict().get("workflow_execution_id")
             if execution_id is not None and event.value in _TASK_FINISHED:
                 self._update_execution(int(execution_id))
         else:
@@ -129,9 +127,9 @@ class Scheduler:
     def _targets(self, event: Event) -> List[WorkflowExecutionMeta]:
         """Events sent from a task affect only its execution; others every running execution
         of their namespace."""
-        execution_id = _context(event).get("workflow_execution_id")
+        execution_id = event.context_dict().get("workflow_execution_id")
         if execution_id is not None:
-            if not self._listens(int(execution_id), event.key):
+            if not self.snapshots.listens(int(execution_id), event.key):
                 return []  # the common case for status events: read nothing more
             meta = self.executions.get_execution(int(execution_id))
             return [meta] if meta and meta.status == WorkflowStatus.RUNNING.value else []
@@ -141,9 +139,9 @@ class Scheduler:
 
     def _rules(self, event: Event) -> None:
         for execution in self._targets(event):
-            if not self._expects(execution.snapshot_id, event.key):
+            if not self.snapshots.expects(execution.snapshot_id, event.key):
                 continue
-            workflow = self._workflow(execution.snapshot_id)
+            workflow = self.workflow(execution.snapshot_id)
             latest = self._latest(execution.id)
             statuses = {name: item.status for name, item in latest.items()}
             decisions, updates = decide.evaluate_rules(
@@ -168,20 +166,23 @@ class Scheduler:
     # -- commands -----------------------------------------------------------------------------
 
     def _command(self, event: Event) -> None:
-        args = _context(event)
+        args = event.context_dict()
         execution = self.executions.get_execution(int(args.get("workflow_execution_id", 0)))
         if execution is None:
             return  # deleted since: nothing to do
-        why = _BY_A_USER.get(event.value, event.value)
-        if event.value == "start_execution" and execution.status == WorkflowStatus.INIT.value:
+        try:
+            command = Command(event.value)
+        except ValueError:
+            log.warning("ignoring unknown command %r at offset %s", event.value, event.offset)
+            return
+        why = command.reason
+        if command == Command.START_EXECUTION and execution.status == WorkflowStatus.INIT.value:
             self._start_execution(execution, why)
-        elif event.value == "stop_execution" and execution.status not in _FINISHED:
+        elif command == Command.STOP_EXECUTION and execution.status not in _FINISHED:
             self._stop_execution(execution, why)
-        elif event.value in ("start_task", "stop_task", "restart_task") and \
-                execution.status == WorkflowStatus.RUNNING.value:
-            action = {"start_task": TaskAction.START, "stop_task": TaskAction.STOP,
-                      "restart_task": TaskAction.RESTART}[event.value]
-            workflow = self._workflow(execution.snapshot_id)
+        elif command in _TASK_ACTIONS and execution.status == WorkflowStatus.RUNNING.value:
+            action = _TASK_ACTIONS[command]
+            workflow = self.workflow(execution.snapshot_id)
             if args.get("task_name") in workflow.tasks:
                 if action == TaskAction.START and self._is_stopping(execution.id,
                                                                      args["task_name"]):
@@ -208,7 +209,7 @@ class Scheduler:
                                                  self._now, note=DISABLED_NOTE)
             return
         self.executions.set_execution_status(execution.id, WorkflowStatus.RUNNING, self._now)
-        workflow = self._workflow(execution.snapshot_id)
+        workflow = self.workflow(execution.snapshot_id)
         for name in workflow.starting_tasks():
             self._act(execution, name, TaskAction.START, f"the execution started ({why})",
                       ExecutionType(execution.execution_type))
@@ -273,7 +274,7 @@ class Scheduler:
                 self._update_execution(execution_id)
 
     def _task_result(self, event: Event) -> None:
-        args = _context(event)
+        args = event.context_dict()
         meta = self.executions.get_task_execution(int(args.get("task_execution_id", 0)))
         if meta is None:
             return
@@ -286,7 +287,7 @@ class Scheduler:
             return
         execution = self.executions.get_execution(meta.workflow_execution_id)
         reported = TaskStatus(event.value)
-        task = self._workflow(execution.snapshot_id).tasks.get(meta.task_name)
+        task = self.workflow(execution.snapshot_id).tasks.get(meta.task_name)
         message = args.get("message")
         if meta.status == TaskStatus.STOPPING.value:
             final = TaskStatus.STOPPED
@@ -334,7 +335,7 @@ class Scheduler:
         self._finish(execution)
 
     def _waiting_for(self, execution: WorkflowExecutionMeta) -> Optional[str]:
-        return lifetime.waiting_for(self._workflow(execution.snapshot_id),
+        return lifetime.waiting_for(self.workflow(execution.snapshot_id),
                                     self.executions.has_timers(execution.id),
                                     self.executions.held_tasks(execution.id))
 
@@ -389,58 +390,16 @@ class Scheduler:
 
     # -- reading ------------------------------------------------------------------------------
 
-    def _listens(self, execution_id: int, key: str) -> bool:
-        """Whether a rule of the execution's workflow expects `key` (False for an execution
-        that does not exist). Snapshots never change, so both lookups are cached."""
-        snapshot_id = self._snapshot_of.get(execution_id)
-        if snapshot_id is None:
-            meta = self.executions.get_execution(execution_id)
-            if meta is None:
-                return False
-            snapshot_id = self._snapshot_of[execution_id] = meta.snapshot_id
-        return self._expects(snapshot_id, key)
-
-    def _expects(self, snapshot_id: int, key: str) -> bool:
-        keys = self._rule_keys.get(snapshot_id)
-        if keys is None:
-            workflow = self._workflow(snapshot_id)
-            keys = self._rule_keys[snapshot_id] = frozenset(
-                k for rules in workflow.rules.values() for rule in rules
-                for k in rule.condition.expect_event_keys)
-        return key in keys
-
     def _latest(self, execution_id: int) -> Dict[str, decide.Latest]:
         return {name: decide.Latest(meta.id, TaskStatus(meta.status), meta.sequence_number)
                 for name, meta in self.executions.latest_task_executions(execution_id).items()}
 
     def workflow(self, snapshot_id: int) -> Any:
         """The Workflow of a snapshot (unpickled once, then cached)."""
-        return self._workflow(snapshot_id)
-
-    def _workflow(self, snapshot_id: int) -> Any:
-        workflow = self._workflows.get(snapshot_id)
-        if workflow is None:
-            from aiflow_lite.loader import unpickle_workflow
-
-            workflow = unpickle_workflow(self.executions.snapshot_object(snapshot_id))
-            self._workflows[snapshot_id] = workflow
-        return workflow
+        return self.snapshots.workflow(snapshot_id)
 
 
-_BY_A_USER = {"start_execution": "a user started it", "stop_execution": "a user stopped it",
-              "start_task": "started by a user", "stop_task": "stopped by a user",
-              "restart_task": "restarted by a user"}
+_TASK_ACTIONS = {Command.START_TASK: TaskAction.START, Command.STOP_TASK: TaskAction.STOP,
+                 Command.RESTART_TASK: TaskAction.RESTART}
 _FINISHED = {s.value for s in WORKFLOW_FINISHED}
 _TASK_FINISHED = {s.value for s in TASK_FINISHED}
-
-
-def _context(event: Event) -> Dict[str, Any]:
-    try:
-        return event.context_dict() if event.context else {}
-    except (ValueError, TypeError):
-        return {}
-
-
-def command_event(command: str, **args: Any) -> Event:
-    """The event that asks the scheduler to act (sent by ops, after their own commit)."""
-    return Event(InternalKey.COMMAND.value, command, None, "ops", json.dumps(args))

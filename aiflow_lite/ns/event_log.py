@@ -1,8 +1,9 @@
 """The event log: an append-only table of events with strictly increasing offsets, and durable
 named cursors recording how far each consumer got. All of its SQL lives here.
 
-Verbs: `append`, `append_many`, `append_rows`, `read_after`, `count`, `latest_offset`, `offset_at`,
-`create_cursor`, `cursor`, `advance_cursor`, `delete_cursor`, `cursors`, `prune`.
+Verbs: `append`, `append_event`, `append_many`, `append_rows`, `read_after`, `count`,
+`latest_offset`, `offset_at`, `create_cursor`, `cursor`, `advance_cursor`, `delete_cursor`,
+`cursors`, `prune`.
 Every write wakes listeners after its transaction commits, never before.
 """
 
@@ -70,6 +71,11 @@ class EventLog:
         offset, create_time = self.db.one(_INSERT, row)
         self._wake_after_commit()
         return Event(*row, offset, create_time)
+
+    def append_event(self, event: Event, *, internal: bool = False) -> Event:
+        """`append` of an `Event` record (its offset and time, if any, are the log's to set)."""
+        return self.append(event.key, event.value, event.namespace, event.sender, event.context,
+                           internal=internal)
 
     def append_many(
         self,

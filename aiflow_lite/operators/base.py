@@ -12,6 +12,12 @@ from aiflow_lite.status import TaskAction, TaskStatus
 from aiflow_lite.workflow import Workflow, WorkflowContextManager
 
 
+class TaskFailed(Exception):
+    """The task's work ended in failure: the worker reports FAILED with this message and no
+    traceback (an operator's own verdict, not a bug). Raise it from `start` or
+    `await_termination`."""
+
+
 class OperatorConfigItem:
     """Options every operator takes."""
 

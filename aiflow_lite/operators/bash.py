@@ -9,15 +9,11 @@ from typing import Any, Dict, Optional
 
 from aiflow_lite.conditions import Context
 from aiflow_lite.errors import InvalidInput
-from aiflow_lite.operators.base import AIFlowOperator
+from aiflow_lite.operators.base import AIFlowOperator, TaskFailed
 from aiflow_lite.stopping import stop_deferred
 
 #: Seconds between SIGTERM and SIGKILL when a task is stopped.
 STOP_GRACE_S = 5.0
-
-
-class TaskFailed(Exception):
-    """The task's work ended in failure (the worker reports FAILED with this message)."""
 
 
 class BashOperator(AIFlowOperator):

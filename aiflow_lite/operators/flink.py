@@ -28,8 +28,7 @@ from aiflow_lite.operators._process import (
     run_command,
     split_options,
 )
-from aiflow_lite.operators.base import AIFlowOperator
-from aiflow_lite.operators.bash import TaskFailed
+from aiflow_lite.operators.base import AIFlowOperator, TaskFailed
 
 RUN_TARGETS = ("local", "remote", "yarn-per-job", "yarn-session", "kubernetes-session")
 APPLICATION_TARGETS = ("yarn-application", "kubernetes-application")

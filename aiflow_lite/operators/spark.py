@@ -25,8 +25,7 @@ from aiflow_lite.operators._process import (
     run_command,
     split_options,
 )
-from aiflow_lite.operators.base import AIFlowOperator
-from aiflow_lite.operators.bash import TaskFailed
+from aiflow_lite.operators.base import AIFlowOperator, TaskFailed
 
 #: Consecutive failed status polls after which the driver is reported lost.
 MAX_POLL_FAILURES = 10

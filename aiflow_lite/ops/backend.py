@@ -13,6 +13,7 @@ from typing import Any, Callable, Dict, Iterator, Optional, Tuple, TypeVar
 
 from aiflow_lite.config import load_aiflow_settings
 from aiflow_lite.engine.store import MetadataStore
+from aiflow_lite.events import Command
 from aiflow_lite.home import open_database
 from aiflow_lite.schema import MIGRATIONS
 from aiflow_lite.sqlite import Database, head_version
@@ -132,14 +133,12 @@ def execution_store() -> Iterator[Tuple[Any, MetadataStore, Any]]:
         yield s.executions, s.metadata, s.schedules
 
 
-def send_command(db: Any, command: str, **args: Any) -> None:
+def send_command(db: Any, command: Command, **args: Any) -> None:
     """Ask the scheduler to act: an internal event, in the caller's transaction if any."""
-    from aiflow_lite.engine.scheduler import command_event
+    from aiflow_lite.events import command_event
     from aiflow_lite.ns.event_log import EventLog
 
-    event = command_event(command, **args)
-    EventLog(db).append(event.key, event.value, event.namespace, event.sender, event.context,
-                        internal=True)
+    EventLog(db).append_event(command_event(command, **args), internal=True)
 
 
 def scheduler_pid() -> Any:

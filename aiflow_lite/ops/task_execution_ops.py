@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import List, Optional
 
+from aiflow_lite.events import Command
 from aiflow_lite.meta import TaskExecutionMeta, TaskOutputs
 from aiflow_lite.ops.backend import execution_store, send_command, served, stores
 
@@ -24,7 +25,7 @@ def list_task_executions(workflow_execution_id: int, limit: Optional[int] = None
         return rows[start:] if limit is None else rows[start:start + limit]
 
 
-def _task_command(command: str, workflow_execution_id: int, task_name: str) -> None:
+def _task_command(command: Command, workflow_execution_id: int, task_name: str) -> None:
     from aiflow_lite.errors import InvalidInput, NotFound
     from aiflow_lite.loader import unpickle_workflow
 
@@ -53,13 +54,13 @@ def _task_command(command: str, workflow_execution_id: int, task_name: str) -> N
 @served
 def start_task_execution(workflow_execution_id: int, task_name: str) -> str:
     """Start the task (nothing if it is already running)."""
-    _task_command("start_task", workflow_execution_id, task_name)
+    _task_command(Command.START_TASK, workflow_execution_id, task_name)
     return task_name
 
 
 @served
 def stop_task_execution(workflow_execution_id: int, task_name: str) -> None:
-    _task_command("stop_task", workflow_execution_id, task_name)
+    _task_command(Command.STOP_TASK, workflow_execution_id, task_name)
 
 
 @served

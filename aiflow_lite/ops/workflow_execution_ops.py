@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from aiflow_lite.events import DEFAULT_NAMESPACE
+from aiflow_lite.events import DEFAULT_NAMESPACE, Command
 from aiflow_lite.meta import WorkflowExecutionMeta
 from aiflow_lite.ops.backend import execution_store, send_command, served
 
@@ -28,7 +28,7 @@ def start_workflow_execution(workflow_name: str, namespace: str = DEFAULT_NAMESP
             execution_id = store.create_execution(
                 workflow.id, schedules.latest_snapshot(workflow.id), ExecutionType.MANUAL.value,
                 "started by a user")
-            send_command(store.db, "start_execution", workflow_execution_id=execution_id)
+            send_command(store.db, Command.START_EXECUTION, workflow_execution_id=execution_id)
         return execution_id
 
 
@@ -42,7 +42,7 @@ def stop_workflow_execution(workflow_execution_id: int) -> None:
         if execution.status not in ("INIT", "RUNNING"):
             raise InvalidInput(f"workflow execution {workflow_execution_id} is already "
                                f"{execution.status}; nothing to stop")
-        send_command(store.db, "stop_execution", workflow_execution_id=workflow_execution_id)
+        send_command(store.db, Command.STOP_EXECUTION, workflow_execution_id=workflow_execution_id)
 
 
 @served
@@ -54,7 +54,8 @@ def stop_workflow_executions(workflow_name: str, namespace: str = DEFAULT_NAMESP
         with store.db.transaction():
             for execution in store.list_executions(workflow.id):
                 if execution.status in ("INIT", "RUNNING"):
-                    send_command(store.db, "stop_execution", workflow_execution_id=execution.id)
+                    send_command(store.db, Command.STOP_EXECUTION,
+                                 workflow_execution_id=execution.id)
                     count += 1
         return count
 

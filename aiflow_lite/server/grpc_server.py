@@ -39,17 +39,16 @@ class RpcServer:
     operations. `address` is where it listens (the real port when 0 was asked for)."""
 
     def __init__(self, settings: Settings, host: str, port: int, *, with_ops: bool) -> None:
-        values = settings.values
-        token = values.get("server_token") or None
+        token = settings.server_token or None
         host = str(host).strip()
         if not is_private(host) and not token:
             raise InvalidInput(
                 f"refusing to serve {settings.home} on {host}: only 127.0.0.1 and ::1 are "
                 "served without a token; set server_token in the config (or "
                 "AIFLOW_SERVER_TOKEN), or bind 127.0.0.1")
-        self.guard = CallGuard(token, int(values.get("rpc_max_calls_per_s", 20000)))
-        max_listeners = int(values.get("rpc_max_listeners", 64))
-        max_bytes = int(values.get("rpc_max_message_mb", 64)) << 20
+        self.guard = CallGuard(token, settings.rpc_max_calls_per_s)
+        max_listeners = settings.rpc_max_listeners
+        max_bytes = settings.rpc_max_message_mb << 20
         self.notification = NotificationService(settings, self.guard, max_listeners)
         handlers: List[Any] = [self.notification.handler()]
         if with_ops:
@@ -73,7 +72,7 @@ class RpcServer:
         target = f"[{host}]:{port}" if ":" in host and not host.startswith("[") else \
             f"{host}:{port}"
         try:
-            credentials = _tls_credentials(values)
+            credentials = _tls_credentials(settings)
             if credentials is None:
                 bound = self.server.add_insecure_port(target)
             else:
@@ -103,8 +102,8 @@ class RpcServer:
         self.notification.close()
 
 
-def _tls_credentials(values: Any) -> Optional[grpc.ServerCredentials]:
-    cert, key = values.get("tls_cert_file"), values.get("tls_key_file")
+def _tls_credentials(settings: Settings) -> Optional[grpc.ServerCredentials]:
+    cert, key = settings.tls_cert_file, settings.tls_key_file
     if not cert and not key:
         return None
     if not (cert and key):

@@ -37,7 +37,7 @@ class OpsService:
         self.functions: Dict[str, Callable[..., Any]] = {
             method_name(name): getattr(ops, name) for name in ops.__all__}
         #: An upload may expand to this much (a zip bomb must not fill the disk).
-        self.max_message_bytes = int(settings.values.get("rpc_max_message_mb", 64)) << 20
+        self.max_message_bytes = settings.rpc_max_message_mb << 20
         self.max_expanded_bytes = 16 * self.max_message_bytes
 
     def call(self, method: Any, request: Any, context: Any) -> Any:

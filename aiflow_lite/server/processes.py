@@ -51,7 +51,7 @@ def run_aiflow_server() -> None:
     service = SchedulerService(settings)  # takes the scheduler lock first
     address_file = os.path.join(settings.home, AIFLOW_ADDRESS_FILE)
     try:
-        rpc = RpcServer(settings, settings.values["rpc_host"], settings.values["rpc_port"],
+        rpc = RpcServer(settings, settings.rpc_host, settings.rpc_port,
                         with_ops=True)
     except BaseException:
         service.close()
@@ -87,7 +87,7 @@ def run_notification_server() -> None:
     address_file = os.path.join(settings.home, NOTIFICATION_ADDRESS_FILE)
     try:
         _apply_retention(settings)
-        rpc = RpcServer(settings, settings.values["server_host"], settings.values["server_port"],
+        rpc = RpcServer(settings, settings.server_host, settings.server_port,
                         with_ops=False)
         stopping = threading.Event()
         _on_signals(stopping.set)

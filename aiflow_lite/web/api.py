@@ -176,7 +176,7 @@ def task_log(request: Request) -> Response:
     tail = _number(request.query_params.get("tail"), "tail")
     if tail == 0:
         raise InvalidInput("tail must be >= 1, got 0")
-    path = records.task_log_path(_id(request), ctx_of(request).settings.home)
+    path = records.task_log_path(_id(request), ctx_of(request).settings)
     return PlainTextResponse(records.read_log(path, tail),
                              headers={"Cache-Control": "no-store"})
 
@@ -286,7 +286,7 @@ def _act(work: Callable[[], Any]) -> Any:
 
 async def start_workflow_execution(request: Request) -> Response:
     from aiflow_lite import ops
-    from aiflow_lite.web.app import check_action
+    from aiflow_lite.web.forms import check_action
 
     await check_action(request)
     name, namespace = request.path_params["name"], _namespace(request)
@@ -296,7 +296,7 @@ async def start_workflow_execution(request: Request) -> Response:
 
 async def stop_workflow_execution(request: Request) -> Response:
     from aiflow_lite import ops
-    from aiflow_lite.web.app import check_action
+    from aiflow_lite.web.forms import check_action
 
     await check_action(request)
     execution_id = _id(request)
@@ -307,7 +307,7 @@ async def stop_workflow_execution(request: Request) -> Response:
 def _task_action(verb: str) -> Callable[[Request], Any]:
     async def act(request: Request) -> Response:
         from aiflow_lite import ops
-        from aiflow_lite.web.app import check_action
+        from aiflow_lite.web.forms import check_action
 
         await check_action(request)
         execution_id, task = _id(request), request.path_params["task"]
@@ -322,7 +322,7 @@ def _task_action(verb: str) -> Callable[[Request], Any]:
 def _pause_action(noun: str, verb: str) -> Callable[[Request], Any]:
     async def act(request: Request) -> Response:
         from aiflow_lite import ops
-        from aiflow_lite.web.app import check_action
+        from aiflow_lite.web.forms import check_action
 
         await check_action(request)
         item_id = _id(request)
@@ -336,7 +336,7 @@ def _pause_action(noun: str, verb: str) -> Callable[[Request], Any]:
 def _toggle_action(verb: str) -> Callable[[Request], Any]:
     async def act(request: Request) -> Response:
         from aiflow_lite import ops
-        from aiflow_lite.web.app import check_action
+        from aiflow_lite.web.forms import check_action
 
         await check_action(request)
         name, namespace = request.path_params["name"], _namespace(request)

@@ -22,6 +22,7 @@ from aiflow_lite.web.context import (
     WebContext,
     new_csrf_cookie,
 )
+from aiflow_lite.web.forms import read_form
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -44,14 +45,14 @@ def wants_json(request: Request) -> bool:
 def error_response(request: Request, status: int, message: str) -> Response:
     """One line: JSON `{"error": ...}` for the API, the error page for a person."""
     if wants_json(request):
-        return JSONResponse({"error": message}, status_code=status)
+        return _secured(JSONResponse({"error": message}, status_code=status))
     from aiflow_lite.ops.backend import scheduler_pid
 
     ctx: WebContext = request.app.state.ctx
-    return ctx.templates.TemplateResponse(request, "error.html", {
+    return _secured(ctx.templates.TemplateResponse(request, "error.html", {
         "status": status, "message": message, "nav": "", "home": ctx.settings.home,
         "read_only": ctx.read_only, "scheduler_pid": scheduler_pid(),
-        "csrf_token": getattr(request.state, "csrf_token", "")}, status_code=status)
+        "csrf_token": getattr(request.state, "csrf_token", "")}, status_code=status))
 
 
 class Security(BaseHTTPMiddleware):
@@ -61,6 +62,15 @@ class Security(BaseHTTPMiddleware):
     async def dispatch(self, request: Request, call_next: Any) -> Response:
         ctx: WebContext = request.app.state.ctx
         path = request.url.path
+        if not ctx.host_allowed(request.headers.get("host", "")):
+            return _secured(JSONResponse({"error": "this webserver answers only to its loopback "
+                                                   "address (open it as 127.0.0.1 or localhost)"},
+                                         status_code=421))
+        origin = request.headers.get("origin")
+        if request.method == "POST" and origin and origin != "null" and \
+                origin.split("://", 1)[-1] != request.headers.get("host"):
+            return _secured(JSONResponse({"error": "a POST from another site is refused"},
+                                         status_code=403))
         bearer = _bearer(request)
         open_path = path == "/login" or path.startswith("/static/")
         if not open_path and not ctx.authenticated(bearer, request.cookies.get(TOKEN_COOKIE)):
@@ -85,13 +95,20 @@ class Security(BaseHTTPMiddleware):
             "Server-Timing", f"app;dur={(time.perf_counter() - started) * 1000:.2f}")
         if fresh:
             response.set_cookie(CSRF_COOKIE, cookie, httponly=True, samesite="strict")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "connect-src 'self'; frame-ancestors 'none'")
-        return response
+        return _secured(response)
+
+
+def _secured(response: Response) -> Response:
+    """The headers every answer carries, errors included."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    return response
+
+
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+       "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; "
+       "object-src 'none'")
 
 
 def _bearer(request: Request) -> Optional[str]:
@@ -104,34 +121,6 @@ def _safe_next(path: str) -> str:
     from urllib.parse import quote
 
     return quote(path if path.startswith("/") and not path.startswith("//") else "/")
-
-
-async def check_action(request: Request) -> dict:
-    """A POST that changes something: not read-only, and (unless the bearer token was given,
-    which a cross-site form cannot send) with the CSRF token of this browser. Returns the
-    form fields, if any."""
-    ctx: WebContext = request.app.state.ctx
-    ctx.require_writable()
-    form = await read_form(request)
-    if request.state.bearer is None:
-        ctx.check_csrf(request.state.csrf_cookie,
-                       request.headers.get("x-csrf-token") or form.get("csrf_token"))
-    return form
-
-
-async def read_form(request: Request) -> dict:
-    """The fields of a url-encoded form (the only kind the UI sends; Starlette's own parser
-    needs python-multipart), {} for any other body."""
-    from urllib.parse import parse_qs
-
-    if not request.headers.get("content-type", "").startswith(
-            "application/x-www-form-urlencoded"):
-        return {}
-    body = await request.body()
-    if len(body) > 64 * 1024:
-        raise InvalidInput("the form is over 64 KiB")
-    fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
-    return {name: values[-1] for name, values in fields.items()}
 
 
 async def login_page(request: Request) -> Response:

@@ -44,6 +44,16 @@ class WebContext:
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     hub: Any = None  # the live.LiveHub, set when the app starts
     templates: Any = None
+    #: Serving on loopback: only a Host header naming loopback is answered, so a web page
+    #: whose name was rebound to 127.0.0.1 (DNS rebinding) cannot read or drive the UI.
+    loopback_only: bool = False
+
+    def host_allowed(self, host_header: str) -> bool:
+        if not self.loopback_only:
+            return True
+        host = host_header.rsplit("]", 1)[0].lstrip("[") if host_header.startswith("[") \
+            else host_header.rsplit(":", 1)[0]
+        return is_loopback(host)
 
     # -- authentication ------------------------------------------------------------------------
 

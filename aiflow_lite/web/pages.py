@@ -96,8 +96,10 @@ def _int_param(request: Request, name: str, default: Optional[int] = None) -> Op
 
 
 def _path_int(request: Request, name: str, what: str) -> int:
-    value = request.path_params[name]
-    if not str(value).isdigit():
+    """An id from the path; anything but a plain decimal number SQLite can hold is no such
+    record (404), never a 500."""
+    value = str(request.path_params[name])
+    if not (value.isascii() and value.isdigit()) or int(value) >= 2**63:
         raise NotFound(f"no {what} with id {value!r}")
     return int(value)
 
@@ -184,7 +186,7 @@ def executions(request: Request) -> Response:
     namespace = _namespace(request)
     if workflow_name and "." in workflow_name and namespace is None:
         namespace, workflow_name = workflow_name.split(".", 1)
-    page = max(1, _int_param(request, "page", 1) or 1)
+    page = min(max(1, _int_param(request, "page", 1) or 1), (2**63 - 1) // PAGE_SIZE)
     where, params = [], []
     for column, value in (("e.status", status), ("w.name", workflow_name),
                           ("w.namespace", namespace)):
@@ -235,18 +237,21 @@ def execution(request: Request) -> Response:
                   timeline=timeline, finished=meta.status in ("SUCCESS", "FAILED", "STOPPED"))
 
 
-def _read_log(path: Optional[str]) -> tuple:
-    """(text, truncated, missing) of the end of a task's log."""
+def _read_log(path: Optional[str], settings: Any, task_id: int) -> tuple:
+    """(text, truncated, missing) of the end of a task's log; a log outside the home and its
+    log_dir is refused (AccessDenied) as the API refuses it."""
+    from aiflow_lite.web.records import open_log, safe_log_path
+
     if not path:
         return "", False, True
     try:
-        with open(path, "rb") as fh:
+        with open_log(safe_log_path(path, settings, task_id)) as fh:
             size = os.fstat(fh.fileno()).st_size
             truncated = size > LOG_TAIL_BYTES
             if truncated:
                 fh.seek(size - LOG_TAIL_BYTES)
             data = fh.read(LOG_TAIL_BYTES)
-    except FileNotFoundError:
+    except NotFound:
         return "", False, True
     text = data.decode("utf-8", errors="replace")
     if truncated and "\n" in text:
@@ -262,7 +267,7 @@ def task_execution(request: Request) -> Response:
     if meta is None:
         raise NotFound(f"no task execution with id {task_id}")
     execution_meta = ops.get_workflow_execution(meta.workflow_execution_id)
-    text, truncated, missing = _read_log(meta.log_path)
+    text, truncated, missing = _read_log(meta.log_path, request.app.state.ctx.settings, task_id)
     active = meta.status in ("INIT", "QUEUED", "RUNNING", "STOPPING", "RETRYING")
     return render(request, "task_execution.html", nav="executions", task=meta,
                   execution=execution_meta, log_text=text, log_truncated=truncated,

@@ -133,13 +133,34 @@ def task_execution(task_execution_id: int) -> dict:
     return {**row, "outputs": produced}
 
 
-def task_log_path(task_execution_id: int, home: str) -> str:
-    """The task's log file, which must lie inside `home` (a row naming any other file is
-    refused: the API serves logs, not the machine's files)."""
+def log_roots(settings: Any) -> List[str]:
+    """Where task logs may be: the home, and the configured `log_dir` (which may be elsewhere)."""
     import os
 
-    from aiflow_lite import ops
+    from aiflow_lite.config import log_directory
+
+    roots = [settings.home, log_directory(settings)]
+    return list(dict.fromkeys(os.path.realpath(root) for root in roots))
+
+
+def safe_log_path(log_path: str, settings: Any, task_execution_id: int) -> str:
+    """The real path of a task's log when it lies inside one of `log_roots` (symlinks
+    resolved); any other file a row names is refused: the UI serves logs, not the machine."""
+    import os
+
     from aiflow_lite.errors import AccessDenied
+
+    roots = log_roots(settings)
+    path = os.path.realpath(os.path.join(settings.home, log_path))
+    if not any(os.path.commonpath([root, path]) == root and path != root for root in roots):
+        raise AccessDenied(f"the log of task execution {task_execution_id} is outside the "
+                           "home and its log_dir; refusing to read it")
+    return path
+
+
+def task_log_path(task_execution_id: int, settings: Any) -> str:
+    """The task's log file, checked by `safe_log_path`."""
+    from aiflow_lite import ops
 
     meta = ops.get_task_execution(task_execution_id)
     if meta is None:
@@ -147,26 +168,34 @@ def task_log_path(task_execution_id: int, home: str) -> str:
     if not meta.log_path:
         raise NotFound(f"task execution {task_execution_id} has no log yet (status "
                        f"{meta.status})")
-    root = os.path.realpath(home)
-    path = os.path.realpath(os.path.join(root, meta.log_path))
-    if os.path.commonpath([root, path]) != root or path == root:
-        raise AccessDenied(f"the log of task execution {task_execution_id} is outside the "
-                           "home directory; refusing to read it")
-    return path
+    return safe_log_path(meta.log_path, settings, task_execution_id)
+
+
+def open_log(path: str) -> Any:
+    """A binary file object of a regular file only (a FIFO or a device planted in the home must
+    not hang a worker thread), opened without blocking."""
+    import os
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    except FileNotFoundError:
+        raise NotFound(f"the log {path} is gone") from None
+    except OSError as exc:
+        raise NotFound(f"the log {path} cannot be read: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise NotFound(f"the log {path} is not a regular file")
+    return os.fdopen(fd, "rb")
 
 
 def read_log(path: str, tail: Optional[int]) -> str:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            if tail is None:
-                return fh.read()
-            from collections import deque
-
-            return "".join(deque(fh, maxlen=tail))
-    except FileNotFoundError:
-        raise NotFound(f"the log {path} is gone") from None
-    except IsADirectoryError:
-        raise NotFound(f"the log {path} is not a file") from None
+    with open_log(path) as fh:
+        data = fh.read().decode("utf-8", errors="replace")
+    if tail is None:
+        return data
+    lines = data.splitlines(keepends=True)
+    return "".join(lines[-tail:]) if tail else ""
 
 
 # -- events --------------------------------------------------------------------------------------

@@ -14,14 +14,15 @@ from aiflow_lite.config import Settings
 
 ADDRESS_FILE = "webserver.addr"
 PID_FILE = "webserver.pid"
+LOCK_FILE = "webserver.lock"
 
 
 def web_settings(settings: Settings, host: Optional[str] = None,
                  port: Optional[int] = None) -> tuple:
     """(host, port, token) from the options given, else the home's config."""
-    host = host or str(settings.values.get("rest_host") or "127.0.0.1")
-    port = int(settings.values.get("rest_port", 8000) if port is None else port)
-    token = settings.values.get("server_token")
+    host = host or settings.rest_host or "127.0.0.1"
+    port = settings.rest_port if port is None else int(port)
+    token = settings.server_token
     return host, port, str(token) if token else None
 
 
@@ -54,11 +55,15 @@ def run(settings: Settings, host: Optional[str] = None, port: Optional[int] = No
 
     host, port, token = web_settings(settings, host, port)
     check_bind(host, token)
+    lock = hold_lock(settings)  # for the process's whole life: one webserver per home
     sock = bind(host, port)
     bound = sock.getsockname()
     shown_host = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
     address = f"{shown_host}:{bound[1]}"
-    app = create_app(WebContext(settings, read_only=read_only, token=token))
+    from aiflow_lite.web.context import is_loopback
+
+    app = create_app(WebContext(settings, read_only=read_only, token=token,
+                                loopback_only=is_loopback(host)))
     server = _server_class()(uvicorn.Config(app, log_level="warning", access_log=False,
                                     lifespan="on", timeout_graceful_shutdown=3))
     home = settings.home
@@ -75,10 +80,32 @@ def run(settings: Settings, host: Optional[str] = None, port: Optional[int] = No
     try:
         server.run(sockets=[sock])
     finally:
-        for name in (ADDRESS_FILE, PID_FILE):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(os.path.join(home, name))
+        if running_pid(settings) in (os.getpid(), None):  # ours to remove, nobody else's
+            for name in (ADDRESS_FILE, PID_FILE):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(os.path.join(home, name))
         sock.close()
+        os.close(lock)
+
+
+def hold_lock(settings: Settings) -> int:
+    """An exclusive lock on `<home>/webserver.lock`, held until the process ends (the kernel
+    drops it even on kill -9): two starts at once cannot both serve the home."""
+    import fcntl
+
+    from aiflow_lite.errors import AiflowError
+
+    os.makedirs(settings.home, exist_ok=True)
+    fd = os.open(os.path.join(settings.home, LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        pid = running_pid(settings)
+        raise AiflowError(f"a webserver already runs for {settings.home}"
+                          f"{f' (pid {pid})' if pid else ''}; stop it with "
+                          "`aiflow webserver stop`") from None
+    return fd
 
 
 def _server_class() -> type:

@@ -490,7 +490,7 @@
     if (config.events_table) {
       const body = document.getElementById(config.events_table);
       if (body) {
-        if (body.querySelector('tr[data-offset="' + event.offset + '"]')) return;
+        if (body.querySelector('tr[data-offset="' + Number(event.offset) + '"]')) return;
         body.insertBefore(eventRow(event), body.firstChild);
         const limit = parseInt(body.dataset.limit || "200", 10);
         while (body.rows.length > limit) body.deleteRow(body.rows.length - 1);
@@ -501,7 +501,9 @@
     const ctx = contextOf(event);
     if (config.status_rows && String(event.key).indexOf("__aiflow.task_status.") === 0) {
       // Show the new status at once; the refresh that follows brings times and reasons.
-      const row = $('tr[data-task-execution-id="' + ctx.task_execution_id + '"] .task-status');
+      // Only a number names a row: a crafted context must not make the selector throw.
+      const id = Number.isSafeInteger(ctx.task_execution_id) ? ctx.task_execution_id : -1;
+      const row = $('tr[data-task-execution-id="' + id + '"] .task-status');
       if (row) {
         row.textContent = "";
         const span = document.createElement("span");
