@@ -25,7 +25,7 @@ LAYERS = [
     ("aiflow_lite.ns", 2),
 ]
 BASE_MODULES = {"errors", "events", "config", "sqlite", "schema", "home", "status", "meta",
-                "task_context", "options",
+                "task_context", "options", "procfs",
                 "__init__", "__main__"}
 
 

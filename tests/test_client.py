@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import threading
 from typing import List
@@ -309,3 +310,21 @@ def test_bad_input_is_refused_alike_and_a_batch_is_all_or_none(any_client):
         client.send_events([Event("fine", "1"), Event("__aiflow.status", "2")])
     assert client.count_events("*") == 0
     assert client.list_events("fine") == []
+
+
+def test_the_embedded_and_remote_pairs_offer_what_the_client_needs():
+    from aiflow_lite.ns.client import _Listener
+    from aiflow_lite.ns.event_log import EventLog
+    from aiflow_lite.ns.protocols import EventLogLike, ListenerLike
+    from aiflow_lite.rpc.client import RemoteEventLog, RemoteListener
+
+    for log_class in (EventLog, RemoteEventLog):
+        missing = [verb for verb in ("append", "append_many", "read_after", "count",
+                                     "latest_offset", "offset_at", "cursor", "save_cursor",
+                                     "close") if not callable(getattr(log_class, verb, None))]
+        assert missing == [], f"{log_class.__name__} lacks {missing}"
+        assert issubclass(log_class, EventLogLike)
+    for listener_class in (_Listener, RemoteListener):
+        assert callable(listener_class.start) and callable(listener_class.stop)
+        assert "self.id" in inspect.getsource(listener_class.__init__)  # ListenerLike.id
+    assert {"start", "stop"} <= set(dir(ListenerLike))

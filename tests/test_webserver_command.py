@@ -12,6 +12,8 @@ import urllib.request
 
 import pytest
 
+from aiflow_lite.procfs import is_running
+
 AIFLOW = [sys.executable, "-c", "from aiflow_lite.cli.aiflow import main; main()"]
 
 
@@ -33,15 +35,6 @@ def webserver(home):
     yield start
     if started:
         aiflow("webserver", "stop")
-
-
-def _gone(pid: int) -> bool:
-    """Exited: no such process, or a zombie its (re)parent has not reaped yet."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except FileNotFoundError:
-        return True
 
 
 def get(address: str, path: str, token: str = "") -> tuple:
@@ -67,7 +60,7 @@ def test_start_answers_refuses_a_second_and_stop_removes_its_files(home, webserv
     stop = aiflow("webserver", "stop")
     assert stop.returncode == 0 and f"stopped (pid {pid})" in stop.stdout
     assert not (home / "webserver.pid").exists() and not (home / "webserver.addr").exists()
-    assert _gone(pid)
+    assert not is_running(pid)
     assert "No webserver runs" in aiflow("webserver", "stop").stdout
 
 

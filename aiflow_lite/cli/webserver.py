@@ -107,6 +107,7 @@ def stop() -> None:
 
     from aiflow_lite.config import load_aiflow_settings
     from aiflow_lite.errors import AiflowError
+    from aiflow_lite.procfs import is_running
     from aiflow_lite.web.serve import running_pid
 
     settings = load_aiflow_settings()
@@ -116,18 +117,9 @@ def stop() -> None:
         return
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + STOP_TIMEOUT_S
-    while running_pid(settings) is not None or _alive(pid):  # its files gone, then itself
+    while running_pid(settings) is not None or is_running(pid):  # its files gone, then itself
         if time.monotonic() > deadline:
             raise AiflowError(f"the webserver (pid {pid}) did not stop within "
                               f"{STOP_TIMEOUT_S:.0f}s")
         time.sleep(0.02)
     click.echo(f"AIFlow webserver stopped (pid {pid}).")
-
-
-def _alive(pid: int) -> bool:
-    """Still running: a zombie (exited, not yet reaped by its parent) is not."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (FileNotFoundError, IndexError):
-        return False

@@ -18,6 +18,7 @@ from aiflow_lite.errors import AiflowError, InvalidInput, NotFound
 from aiflow_lite.events import DEFAULT_NAMESPACE, Event, validate_name
 from aiflow_lite.home import open_database
 from aiflow_lite.ns.event_log import EventLog, Keys
+from aiflow_lite.ns.protocols import EventLogLike, ListenerLike
 from aiflow_lite.ns.wakeup import WakeSocket, wake_dir_for
 from aiflow_lite.task_context import TASK_CONTEXT_ENV, task_context  # noqa: F401  (re-exported)
 
@@ -100,8 +101,8 @@ class NotificationClient:
         self.sender = sender
         self.server_uri = server_uri or None
         self._lock = threading.Lock()
-        self._listeners: Dict[str, Any] = {}
-        self._log: Any
+        self._listeners: Dict[str, ListenerLike] = {}
+        self._log: Optional[EventLogLike]
         if self.server_uri:
             from aiflow_lite.rpc.client import RemoteEventLog
 
@@ -217,12 +218,13 @@ class NotificationClient:
                 else:
                     start = event_log.latest_offset()
             if cursor:
-                _save_cursor(event_log, cursor, start)
+                event_log.save_cursor(cursor, start)
         keys = list(event_keys) if event_keys else None
         if self.server_uri:
             from aiflow_lite.rpc.client import RemoteListener
 
-            listener: Any = RemoteListener(event_log, process, keys, namespace, start, cursor)
+            listener: ListenerLike = RemoteListener(event_log, process, keys, namespace, start,
+                                                    cursor)
         else:
             listener = _Listener(self.settings, process, keys, namespace, start, cursor)
         self._listeners[listener.id] = listener
@@ -246,7 +248,7 @@ class NotificationClient:
                 self._log = None
 
     @contextmanager
-    def _open_log(self) -> Iterator[Any]:
+    def _open_log(self) -> Iterator[EventLogLike]:
         with self._lock:
             if self._log is None:
                 raise AiflowError("this notification client is closed")
@@ -257,14 +259,6 @@ class NotificationClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _save_cursor(event_log: Any, name: str, offset: int) -> None:
-    if hasattr(event_log, "save_cursor"):  # remote: one call
-        event_log.save_cursor(name, offset)
-        return
-    with event_log.db.transaction():
-        event_log.advance_cursor(name, offset)
 
 
 class _Listener:

@@ -2,8 +2,8 @@
 named cursors recording how far each consumer got. All of its SQL lives here.
 
 Verbs: `append`, `append_event`, `append_many`, `append_rows`, `read_after`, `count`,
-`latest_offset`, `offset_at`, `create_cursor`, `cursor`, `advance_cursor`, `delete_cursor`,
-`cursors`, `prune`.
+`latest_offset`, `offset_at`, `create_cursor`, `cursor`, `advance_cursor`, `save_cursor`,
+`delete_cursor`, `cursors`, `prune`.
 Every write wakes listeners after its transaction commits, never before.
 """
 
@@ -203,6 +203,11 @@ class EventLog:
             "update_time = excluded.update_time",
             (name, int(offset), now_ms()),
         )
+
+    def save_cursor(self, name: str, offset: int) -> None:
+        """`advance_cursor` in a transaction of its own (or the caller's)."""
+        with self.db.transaction():
+            self.advance_cursor(name, offset)
 
     def delete_cursor(self, name: str) -> None:
         self.db.execute("DELETE FROM event_cursor WHERE name = ?", (name,))

@@ -166,10 +166,11 @@ def running_pid(settings: Settings) -> Optional[int]:
         return None
     except PermissionError:
         return pid
-    with contextlib.suppress(OSError), open(f"/proc/{pid}/cmdline", "rb") as fh:
-        command = fh.read()
-        if b"aiflow_lite.web" not in command and b"webserver" not in command:
-            return None  # a recycled pid is not ours
+    from aiflow_lite.procfs import command_line
+
+    command = command_line(pid)
+    if b"aiflow_lite.web" not in command and b"webserver" not in command:
+        return None  # a recycled pid is not ours (or a zombie: it has ended)
     return pid
 
 
