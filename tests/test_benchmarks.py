@@ -12,6 +12,7 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
+@pytest.mark.slow
 def test_event_log_benchmark_runs_and_prints_every_figure(tmp_path):
     proc = subprocess.run(
         [sys.executable, str(BENCHMARKS / "event_log.py"), "--events", "300", "--big-log", "5000",
@@ -25,6 +26,7 @@ def test_event_log_benchmark_runs_and_prints_every_figure(tmp_path):
         assert figure in proc.stdout, f"missing {figure!r} in:\n{proc.stdout}"
 
 
+@pytest.mark.slow
 def test_rpc_benchmark_runs_and_prints_every_figure(tmp_path):
     proc = subprocess.run(
         [sys.executable, str(BENCHMARKS / "rpc.py"), "--events", "50", "--latency-events", "20",

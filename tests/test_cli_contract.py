@@ -347,6 +347,8 @@ def _kind(path: str) -> str:
 
 def _param(path: str):
     marks = []
+    if _kind(path) == "lifecycle":
+        marks.append(pytest.mark.slow)  # starts and stops a real server
     if _kind(path) == "not implemented yet":
         marks.append(pytest.mark.skip(reason="not implemented yet (tests/data/spec_cli.yaml)"))
     return pytest.param(path, marks=marks, id=path.replace(" ", "-"))

@@ -20,6 +20,7 @@ from aiflow_lite.events import Event
 from aiflow_lite.ns.client import NotificationClient
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+@pytest.mark.slow
 def test_the_quickstart_runs_through_a_client_that_only_knows_the_address(tmp_path, servers):
     server = servers(tmp_path / "server_home", "aiflow", server_token="s3cret")
     home = client_home(tmp_path, server.address, "s3cret")
@@ -114,6 +115,7 @@ def test_a_server_off_127_0_0_1_needs_a_token_and_checks_it_on_every_call(tmp_pa
         os.environ.pop("AIFLOW_SERVER_TOKEN", None)
 
 
+@pytest.mark.slow
 def test_a_remote_listener_gets_every_event_once_in_order_across_a_server_restart(
         tmp_path, servers, monkeypatch):
     home = tmp_path / "server_home"
@@ -150,6 +152,7 @@ def test_a_remote_listener_gets_every_event_once_in_order_across_a_server_restar
             assert EventLog(db).cursor("remote-reader") == got[-1].offset
 
 
+@pytest.mark.slow
 def test_one_server_per_home_and_per_port(tmp_path, servers):
     first = servers(tmp_path / "a", "notification")
     twice = cli("server", "start", "-d", home=tmp_path / "a", check=False,
@@ -161,6 +164,7 @@ def test_one_server_per_home_and_per_port(tmp_path, servers):
         clash.start()
 
 
+@pytest.mark.slow
 def test_server_start_d_returns_once_the_port_answers(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
@@ -272,6 +276,7 @@ def test_config_list_does_not_print_the_token(home):
     assert cli("config", "get-value", "server_token", home=home).stdout.strip() == "hunter2"
 
 
+@pytest.mark.slow
 def test_a_server_stopped_while_a_write_waits_for_the_lock_exits_cleanly(tmp_path, servers,
                                                                          monkeypatch):
     import signal as signals
@@ -320,6 +325,7 @@ def test_bad_tls_files_are_one_line_errors(tmp_path):
     assert "Traceback" not in str(failure.value)
 
 
+@pytest.mark.slow
 def test_aiflow_run_runs_locally_even_when_the_home_names_a_server(tmp_path, servers):
     server = servers(tmp_path / "server_home", "aiflow", server_token="t")
     home = client_home(tmp_path, server.address, "t")

@@ -33,6 +33,7 @@ def test_quickstart_succeeds_with_a_summary(home):
     assert not home.exists()  # a temporary home was used and removed
 
 
+@pytest.mark.slow
 def test_a_failing_task_exits_1_with_its_log_tail_and_junit(home, tmp_path):
     report = tmp_path / "report.xml"
     proc = run(str(EXAMPLES / "retry_and_cleanup" / "workflow.py"), "--junit-xml", str(report))
@@ -47,6 +48,7 @@ def test_a_failing_task_exits_1_with_its_log_tail_and_junit(home, tmp_path):
     assert suite.get("failures") == "1" and suite.get("tests") == "2"
 
 
+@pytest.mark.slow
 def test_timeout_stops_streaming_tasks_and_exits_2(home):
     proc = run(str(EXAMPLES / "streaming" / "workflow.py"), "--timeout", "2", "-o", "json")
     assert proc.returncode == 2, proc.stderr
@@ -58,6 +60,7 @@ def test_timeout_stops_streaming_tasks_and_exits_2(home):
                for t in summary["tasks"])
 
 
+@pytest.mark.slow
 def test_strict_fails_when_a_task_never_triggered(home, tmp_path):
     wf = tmp_path / "wf.py"
     wf.write_text("from ai_flow.model.action import TaskAction\n"
@@ -79,6 +82,7 @@ def test_strict_fails_when_a_task_never_triggered(home, tmp_path):
     assert summary["listening"] == ["waiting for 'never' to start 'b'"]
 
 
+@pytest.mark.slow
 def test_several_workflows_need_a_choice_and_a_kept_home_stays(home, tmp_path):
     sample = EXAMPLES / "event_trigger" / "workflow.py"
     proc = run(str(sample))
@@ -89,6 +93,7 @@ def test_several_workflows_need_a_choice_and_a_kept_home_stays(home, tmp_path):
     assert (kept / "aiflow.db").exists()
 
 
+@pytest.mark.slow
 def test_custom_condition_example_ends_by_itself(home):
     proc = run(str(EXAMPLES / "custom_condition" / "workflow.py"), "-o", "json")
     assert proc.returncode == 0, proc.stderr
@@ -97,6 +102,7 @@ def test_custom_condition_example_ends_by_itself(home):
         ("retrain", "SUCCESS")]
 
 
+@pytest.mark.slow
 def test_periodic_example_runs_its_task_and_follower_each_period(home):
     proc = run(str(EXAMPLES / "periodic" / "workflow.py"), "--timeout", "5", "-o", "json")
     assert proc.returncode == 2, proc.stderr
@@ -153,6 +159,7 @@ with Workflow(name='w'):
 """
 
 
+@pytest.mark.slow
 def test_the_summary_shows_each_task_execution_s_time_and_the_run_s(home, tmp_path):
     from aiflow_lite import ops
     from aiflow_lite.cli.output import format_duration
@@ -214,6 +221,7 @@ def test_the_live_table_ticks_the_time_of_running_tasks_and_of_the_run(monkeypat
     assert "5.0s elapsed" in early and "2m04s elapsed" in late  # the run's
 
 
+@pytest.mark.slow
 def test_the_event_trigger_example_follows_the_triggered_workflow(home):
     proc = run(str(EXAMPLES / "event_trigger" / "workflow.py"), "--workflow",
                "ingest", "-o", "json")
@@ -249,6 +257,7 @@ def _alive(pid: int) -> bool:
         return False
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_signal_stops_every_task_of_the_run_reports_and_exits_2(home, signum):
     proc = subprocess.Popen([*AIFLOW, "run", str(EXAMPLES / "streaming" / "workflow.py")],
@@ -291,6 +300,7 @@ with Workflow(name="slow_stop"):
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stop_timeout, winds_down", [(None, True), (0.3, False)],
                          ids=["default", "short"])
 def test_a_stopped_task_is_killed_only_after_its_own_stop_timeout(home, tmp_path,

@@ -1,25 +1,27 @@
-"""Scheduling semantics, driven one `step(now)` at a time with a fake clock and an in-process
-twin of the worker (claim, status event, result event: exactly what a worker process does)."""
+"""Scheduling semantics, driven one `step(now)` at a time with a fake clock; tasks run through
+the real executor with its in-process launcher (`launch.inline`: launch, claim, GO, result file,
+reap, report, without a process start)."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
-import subprocess
 import textwrap
 from typing import Optional
 
-import apsw
 import pytest
 
 from aiflow_lite import ops
 from aiflow_lite.conditions import SingleEventCondition, WorkflowRule
 from aiflow_lite.config import load_aiflow_settings
 from aiflow_lite.engine.executions import ExecutionStore
+from aiflow_lite.engine.executor import LocalExecutor
+from aiflow_lite.engine.launch.inline import InlineLauncher
 from aiflow_lite.engine.scheduler import Scheduler
-from aiflow_lite.engine.worker import Order, process_start_time
-from aiflow_lite.events import InternalKey, local_time, task_status_key
+from aiflow_lite.events import InternalKey, local_time
 from aiflow_lite.home import open_database
 from aiflow_lite.ns.event_log import EventLog
+from aiflow_lite.procfs import process_start_time
 from aiflow_lite.status import TaskStatus
 
 T0 = 1_800_000_000_000  # the fake clock's start (ms)
@@ -42,8 +44,16 @@ class Harness:
         self.store = ExecutionStore(self.db)
         self.log = EventLog(self.db)
         self.now = T0
-        self.launched: list = []
         self.stopped: list = []
+        self._executor()
+
+    def _executor(self) -> None:
+        """An executor whose workers run in this process. It never judges heartbeats: those of
+        the fake clock are not real time."""
+        settings = dataclasses.replace(self.settings, values={**self.settings.values,
+                                                               "task_heartbeat_timeout": 1e9})
+        self.launcher = InlineLauncher(self.settings.home)
+        self.executor = LocalExecutor(settings, self.store, self.log, launcher=self.launcher)
 
     def upload(self, body: str, name: str = "wf.py") -> None:
         path = self.tmp_path / name
@@ -59,12 +69,12 @@ class Harness:
         self.store = ExecutionStore(self.db)
         self.log = EventLog(self.db)
         self.now = now
+        self._executor()
 
     def settle(self, advance_ms: int = 0) -> None:
         self.now += advance_ms
         for _ in range(50):
             result = self.scheduler.step(self.now)
-            self.launched += result.to_launch
             self.stopped += result.to_stop
             if result.events == 0:
                 return
@@ -77,19 +87,20 @@ class Harness:
         return self.store.latest_task_executions(execution_id)[name]
 
     def run(self, execution_id: int, name: str, result: str = "SUCCESS") -> None:
-        """The worker twin: claim, announce RUNNING, report the result; then settle."""
-        meta = self.claim(execution_id, name)
-        self.report(meta.id, result, meta.try_number)
+        """Launch the task (it alone), let it end with `result`, reap and report; settle."""
+        meta = self.task(execution_id, name)
+        self.launcher.will(meta.id, TaskStatus(result),
+                           None if result == "SUCCESS" else "it broke")
+        assert meta.id in self.executor.launch_queued()
+        self.executor.reap()
+        self.settle()
 
     def claim(self, execution_id: int, name: str):
-        """The worker twin's claim: the task is RUNNING (its status event is not applied)."""
+        """Launch the task (it alone) and leave it running: it is claimed, RUNNING (its status
+        event is not applied)."""
         meta = self.task(execution_id, name)
-        with self.db.transaction():
-            assert self.store.claim(meta.id, os.getpid(), process_start_time(os.getpid()),
-                                    self.now)
-            self.log.append(task_status_key(name), "RUNNING", "default", "worker",
-                            {"workflow_execution_id": execution_id,
-                             "task_execution_id": meta.id}, internal=True)
+        self.launcher.hold(meta.id)
+        assert meta.id in self.executor.launch_queued()
         return meta
 
     def report(self, task_execution_id: int, result: str, try_number: int = 1) -> None:
@@ -205,10 +216,10 @@ def test_retries_wait_their_delay_then_fail_for_good(h):
     assert h.latest(e) == {"t": "RETRYING"} and h.execution(e).status == "RUNNING"
     h.settle(5_000)
     assert h.latest(e) == {"t": "RETRYING"}
-    h.launched.clear()
     h.settle(6_000)
     meta = h.task(e, "t")
-    assert (meta.status, meta.try_number) == ("QUEUED", 2) and h.launched == [meta.id]
+    assert (meta.status, meta.try_number) == ("QUEUED", 2)
+    assert [t.id for t in h.store.task_executions_in(("QUEUED",))] == [meta.id]  # once
     h.run(e, "t", "FAILED")
     assert h.latest(e) == {"t": "FAILED"} and h.execution(e).status == "FAILED"
     assert h.task(e, "t").stop_reason == "it broke"
@@ -388,117 +399,3 @@ def test_a_step_with_nothing_due_takes_no_write_lock(h):
         impatient.close()
     h.settle(5_000)
     assert h.store.latest_task_executions(execution_id)["tick"].sequence_number >= 1
-
-
-def _order_for(h, meta) -> Order:
-    execution = h.execution(meta.workflow_execution_id)
-    return Order(meta.id, meta.try_number, meta.sequence_number, meta.task_name, execution.id,
-                 execution.namespace, execution.workflow_name, execution.snapshot_id, "", "",
-                 str(h.tmp_path / "t.log"))
-
-
-def _receive(h, *lines: bytes):
-    """What a waiting worker decides when its pipe carries `lines` and then closes."""
-    from aiflow_lite.engine.worker import receive
-
-    read, write = os.pipe()
-    os.write(write, b"".join(line + b"\n" for line in lines))
-    os.close(write)
-    try:
-        return receive(read, h.settings)
-    finally:
-        os.close(read)
-
-
-def test_a_worker_runs_on_go_and_never_on_drop(h):
-    h.upload(QUICKSTART)
-    execution = ops.start_workflow_execution("w")
-    h.settle()
-    order = _order_for(h, h.task(execution, "t1"))
-    line = order.encode().rstrip(b"\n")
-    assert _receive(h, line, b"GO") == order
-    assert _receive(h, line, b"DROP") is None
-    assert _receive(h) is None  # a spare never given a task
-
-
-def test_a_worker_whose_executor_died_before_go_runs_only_if_claimed_for_it(h):
-    """The executor's claim committed, then it died before saying GO: the worker finds its
-    claim in the database and runs (a restarted scheduler adopts it). Had the claim not
-    committed, the task is still QUEUED and will be launched again: this one must not run."""
-    from aiflow_lite.engine.results import read_result, result_path
-    from aiflow_lite.engine.worker import NEVER_STARTED
-
-    h.upload(QUICKSTART)
-    execution = ops.start_workflow_execution("w")
-    h.settle()
-    meta = h.task(execution, "t1")
-    line = _order_for(h, meta).encode().rstrip(b"\n")
-    assert _receive(h, line) is None  # still QUEUED: it says it never started the task
-    marker = result_path(h.settings.home, meta.id, meta.try_number, os.getpid())
-    assert read_result(marker) == (TaskStatus.QUEUED, NEVER_STARTED)
-    with h.db.transaction():
-        assert h.store.claim(meta.id, os.getpid() + 1, "x", h.now)  # another process's claim
-    assert _receive(h, line) is None
-    h.db.execute("UPDATE task_execution SET pid = ? WHERE id = ?", (os.getpid(), meta.id))
-    assert _receive(h, line) == _order_for(h, meta)
-
-
-def test_ids_of_deleted_rows_are_never_reused(h):
-    """A new execution must not inherit a deleted one's id: the scheduler (and the fork server)
-    key what they cache by it, and would apply the old execution's workflow to the new one."""
-    h.upload("with Workflow(name='a'):\n    BashOperator(name='x', bash_command='true')\n",
-             "a.py")
-    h.upload(QUICKSTART, "w.py")
-    first = ops.start_workflow_execution("a")
-    h.settle()
-    h.run(first, "x")
-    deleted_task = h.task(first, "x").id
-    ops.delete_workflow_execution(first)
-    second = ops.start_workflow_execution("w")
-    assert second > first
-    h.settle()
-    assert min(m.id for m in h.store.latest_task_executions(second).values()) > deleted_task
-    h.run(second, "t1")
-    h.run(second, "t2")
-    assert h.latest(second)["t3"] == "QUEUED"  # the rules of w, not of a, were applied
-    with pytest.raises(apsw.ConstraintError, match="never reused"):
-        h.db.execute("INSERT INTO workflow_execution (workflow_id, snapshot_id, execution_type, "
-                     "status) VALUES (1, 1, 'MANUAL', 'INIT')")
-
-
-def test_a_claimed_task_whose_worker_never_started_it_is_queued_again(h):
-    """The executor committed the claim but died before GO, and the worker, finding no claim
-    yet, left unrun (saying so): after the restart the task is QUEUED again, not FAILED. Only
-    the claimed process is believed: the same words from another one change nothing."""
-    from aiflow_lite.engine.executor import LocalExecutor
-    from aiflow_lite.engine.results import result_path, results_dir, write_result
-    from aiflow_lite.engine.worker import NEVER_STARTED
-
-    h.upload(QUICKSTART)
-    execution = ops.start_workflow_execution("w")
-    h.settle()
-    claimed = {}
-    for name in ("t1", "t2"):
-        meta = h.task(execution, name)
-        claimed[name] = _dead_pid()
-        with h.db.transaction():
-            assert h.store.claim(meta.id, claimed[name], "x", h.now)
-        writer = claimed[name] if name == "t1" else _dead_pid()  # t2: some other process
-        write_result(result_path(h.settings.home, meta.id, meta.try_number, writer),
-                     TaskStatus.QUEUED, NEVER_STARTED)
-    executor = LocalExecutor(h.settings, h.store, h.log)
-    try:
-        executor.recover(60)
-    finally:
-        executor.shutdown()
-    assert h.task(execution, "t1").status == "QUEUED" and h.task(execution, "t1").pid is None
-    assert not os.listdir(results_dir(h.settings.home))  # nothing is left to read
-    h.settle()
-    assert h.task(execution, "t2").status == "FAILED"
-    assert "gone" in h.task(execution, "t2").stop_reason
-
-
-def _dead_pid() -> int:
-    proc = subprocess.Popen(["true"])
-    proc.wait()
-    return proc.pid

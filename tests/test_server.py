@@ -21,6 +21,8 @@ from server_helpers import (
     wait_execution,
 )
 
+pytestmark = pytest.mark.slow  # real servers, schedulers and kill -9
+
 
 def test_one_scheduler_per_home(home, server):
     pid = server()

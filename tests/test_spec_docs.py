@@ -64,6 +64,7 @@ def test_pick_takes_the_longest_sample_with_the_marker_line():
         pick(blocks, "with Workflow(name='other') as w:")
 
 
+@pytest.mark.slow
 def test_without_the_spec_a_module_is_skipped_or_failed_when_the_spec_is_required(tmp_path):
     module = tmp_path / "test_needs_spec.py"
     module.write_text("import spec_docs\nspec_docs.require_spec()\n"

@@ -16,6 +16,8 @@ import spec_docs
 
 spec_docs.require_spec()
 
+pytestmark = pytest.mark.slow  # each sample runs under real servers or `aiflow run`
+
 from cli_runner import invoke  # noqa: E402 - after the module-level skip
 from conftest import wait_for  # noqa: E402
 from rpc_helpers import NOTIFICATION, cli, client_home, port_free  # noqa: E402

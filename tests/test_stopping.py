@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from aiflow_lite.engine.worker import TaskStopped
+from aiflow_lite.engine.launch.worker import TaskStopped
 from aiflow_lite.operators.bash import BashOperator
 from aiflow_lite.stopping import defer_stop
 from aiflow_lite.workflow import Workflow

@@ -14,6 +14,9 @@ import pytest
 
 from aiflow_lite.procfs import is_running
 
+pytestmark = pytest.mark.slow  # real webserver processes
+
+
 AIFLOW = [sys.executable, "-c", "from aiflow_lite.cli.aiflow import main; main()"]
 
 

@@ -74,7 +74,7 @@ def _run(file_path: str, files: Optional[str], workflow_name: Optional[str],
                           "`aiflow workflow-execution start` there, or another --home")
     fork_server = None
     if settings.executor_worker_start == "forkserver":
-        from aiflow_lite.engine.forkserver import spawn
+        from aiflow_lite.engine.launch.forkserver import spawn
 
         # First of all (before our own imports and the upload): it warms up meanwhile.
         fork_server = spawn({**os.environ, "AIFLOW_HOME": settings.home})

@@ -4,34 +4,35 @@ its children (STYLE §7).
 
 Workers run in their own process group (STOP reaches every child: SIGTERM, then SIGKILL after
 a grace period) and outlive a scheduler crash; a restarted executor adopts the ones still
-running (pid and process start time must both match) and reports the rest.
+running (pid and process start time must both match) and reports the rest. How a worker's
+process is started is its `Launcher`'s business (see `launch.launcher`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
-from aiflow_lite.config import Settings
+from aiflow_lite.config import Settings, log_directory
 from aiflow_lite.engine.executions import ExecutionStore
-from aiflow_lite.engine.forkserver_client import ForkServerClient
-from aiflow_lite.engine.results import (
+from aiflow_lite.engine.launch.launcher import Launcher, signal_group
+from aiflow_lite.engine.launch.protocol import Order
+from aiflow_lite.engine.launch.results import (
     discard_result,
     discard_results,
     read_result,
     result_path,
     results_dir,
 )
-from aiflow_lite.engine.worker import NEVER_STARTED, Order, process_start_time
+from aiflow_lite.engine.launch.worker import NEVER_STARTED
 from aiflow_lite.events import InternalKey, now_ms, task_status_key
 from aiflow_lite.meta import TaskExecutionMeta
 from aiflow_lite.ns.event_log import EventLog
+from aiflow_lite.procfs import process_start_time
 from aiflow_lite.status import TaskStatus
 
 STOP_GRACE_S = 5.0  # of a task whose snapshot states no stop_timeout
@@ -47,37 +48,39 @@ class _Worker:
     task_execution_id: int
     try_number: int
     pid: int
-    process: Optional[subprocess.Popen]  # our own child (spawned), else None
     pid_start: Optional[str] = None
     kill_at: Optional[float] = None
-    forked: bool = False  # a child of the fork server, which reports its exit
-    generation: int = 0  # of the fork server that forked it
+    launched: bool = False  # our launcher's, which reports its exit (else: watched by pid)
     reported: bool = False  # the executor already reported its result
 
 
 class LocalExecutor:
     def __init__(self, settings: Settings, store: ExecutionStore, events: EventLog,
-                 fork_server: Optional[subprocess.Popen] = None) -> None:
+                 fork_server: Optional[subprocess.Popen] = None,
+                 launcher: Optional[Launcher] = None) -> None:
+        """`launcher`: what starts the workers (by default the one `executor_worker_start`
+        names, with `fork_server` a fork server already started for this home)."""
         self.settings = settings
         self.store = store
         self.events = events
-        self.parallelism = max(1, int(settings.values.get("local_executor_parallelism", 10)))
-        self.worker_start = str(settings.values.get("executor_worker_start", "forkserver"))
+        self.parallelism = max(1, settings.local_executor_parallelism)
+        self.worker_start = settings.executor_worker_start
         self.workers: Dict[int, _Worker] = {}
-        self._forks = ForkServerClient(self._env, fork_server)
         self._next_stray_check = 0.0
         self._next_sweep = time.monotonic() + SWEEP_S
         self._strays: set = set()
-        self.heartbeat_timeout_s = float(settings.values.get("task_heartbeat_timeout", 60))
-        self.heartbeat_check_s = float(
-            settings.values.get("task_executor_heartbeat_check_interval", 10))
+        self.heartbeat_timeout_s = settings.task_heartbeat_timeout
+        self.heartbeat_check_s = settings.task_executor_heartbeat_check_interval
         self._next_heartbeat_check = 0.0
         self._snapshots: Dict[int, Tuple[str, str]] = {}  # snapshot id → (uri, file name)
         self._stop_timeouts: Dict[int, Dict[str, float]] = {}  # snapshot id → task → seconds
         self._namespaces: Dict[int, str] = {}  # task execution id → namespace, while launched
         os.makedirs(results_dir(settings.home), exist_ok=True)
-        if self.worker_start == "forkserver":
-            self._forks.prestart()  # it warms up while the scheduler takes its first steps
+        if launcher is None:
+            from aiflow_lite.engine.launch.choose import launcher_for
+
+            launcher = launcher_for(self.worker_start, settings.home, fork_server)
+        self.launcher = launcher
 
     # -- launching ----------------------------------------------------------------------------
 
@@ -122,22 +125,13 @@ class LocalExecutor:
                             order.namespace, SENDER,
                             {"workflow_execution_id": order.workflow_execution_id,
                              "task_execution_id": order.task_execution_id}, internal=True)
-        except BaseException:
-            for _, worker in started:  # nothing was claimed: none of them may run
-                if not worker.forked:
-                    self._hand(worker, False)
-            self._forks.hand([(o.task_execution_id, w.pid, False) for o, w in started
-                              if w.forked])
+        except BaseException:  # nothing was claimed: none of them may run
+            self.launcher.hand([(o.task_execution_id, w.pid, False) for o, w in started])
             raise
-        forked = []
         for order, worker in started:
             self.workers[order.task_execution_id] = worker
-            go = order.task_execution_id in claimed
-            if worker.forked:
-                forked.append((order.task_execution_id, worker.pid, go))
-            else:
-                self._hand(worker, go)
-        self._forks.hand(forked)
+        self.launcher.hand([(o.task_execution_id, w.pid, o.task_execution_id in claimed)
+                            for o, w in started])
         return sorted(claimed)
 
     def _order(self, meta: TaskExecutionMeta) -> Optional[Order]:
@@ -146,7 +140,7 @@ class LocalExecutor:
         execution = self.store.get_execution(meta.workflow_execution_id)
         self._namespaces[meta.id] = execution.namespace
         log_path = os.path.join(
-            str(self.settings.values.get("log_dir") or os.path.join(self.settings.home, "logs")),
+            log_directory(self.settings),
             execution.namespace, execution.workflow_name, str(execution.id),
             f"{meta.task_name}-{meta.sequence_number}.log")
         try:
@@ -164,48 +158,21 @@ class LocalExecutor:
                      execution.snapshot_id, snapshot[0], snapshot[1], log_path)
 
     def _start(self, orders: List[Order]) -> List[Tuple[Order, _Worker]]:
-        """A process per order, each waiting for it; those that could not start are reported."""
+        """A process per order, each waiting for it; those that could not start are reported
+        (those not started now stay QUEUED)."""
+        if not orders:
+            return []
+        launch = self.launcher.start(orders)
         started = []
-        pids: Dict[int, Tuple[int, int]] = {}
-        if self.worker_start == "forkserver" and orders:
-            pids = self._forks.start(orders)
         for order in orders:
-            answer = pids.get(order.task_execution_id)
-            if answer is not None:
-                worker = _Worker(order.task_execution_id, order.try_number, answer[0], None,
-                                 forked=True, generation=answer[1])
-            else:
-                try:
-                    with open(order.log_path, "ab") as log_file:
-                        process = subprocess.Popen(
-                            [sys.executable, "-m", "aiflow_lite.engine.worker"],
-                            stdin=subprocess.PIPE, stdout=log_file, stderr=subprocess.STDOUT,
-                            env=self._env(), start_new_session=True, close_fds=True)
-                except OSError as exc:  # no log, no process: it failed
-                    self.report(order.task_execution_id, order.try_number, TaskStatus.FAILED,
-                                f"its worker could not start: {exc}")
-                    continue
-                with contextlib.suppress(OSError):  # it died already: its exit is seen
-                    process.stdin.write(order.encode())
-                    process.stdin.flush()
-                worker = _Worker(order.task_execution_id, order.try_number, process.pid,
-                                 process)
-            worker.pid_start = process_start_time(worker.pid)
-            started.append((order, worker))
+            why = launch.failed.get(order.task_execution_id)
+            if why is not None:
+                self.report(order.task_execution_id, order.try_number, TaskStatus.FAILED, why)
+            pid = launch.pids.get(order.task_execution_id)
+            if pid is not None:
+                started.append((order, _Worker(order.task_execution_id, order.try_number, pid,
+                                               process_start_time(pid), launched=True)))
         return started
-
-    def _hand(self, worker: _Worker, go: bool) -> None:
-        """Tell a spawned worker to run its order, or to exit without (for a forked one, see
-        ForkServerClient.hand)."""
-        with contextlib.suppress(OSError):  # it died waiting: its exit is reported
-            worker.process.stdin.write(b"GO\n" if go else b"DROP\n")
-        with contextlib.suppress(OSError):
-            worker.process.stdin.close()
-
-    def _env(self) -> Dict[str, str]:
-        env = {**os.environ, "AIFLOW_HOME": self.settings.home}
-        env.pop("NOTIFICATION_HOME", None)
-        return env
 
     # -- stopping -----------------------------------------------------------------------------
 
@@ -231,15 +198,10 @@ class LocalExecutor:
         return timeouts.get(meta.task_name, STOP_GRACE_S)
 
     def _signal(self, worker: _Worker, signum: int) -> None:
-        """To its process group; to the process alone if it has not made its group yet (a
-        freshly forked worker calls setsid first thing)."""
-        try:
-            os.killpg(worker.pid, signum)
-        except ProcessLookupError:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(worker.pid, signum)
-        except PermissionError:
-            pass
+        if worker.launched:
+            self.launcher.signal(worker.task_execution_id, worker.pid, signum)
+        else:
+            signal_group(worker.pid, signum)
 
     # -- watching -----------------------------------------------------------------------------
 
@@ -254,7 +216,7 @@ class LocalExecutor:
         if not (pid and pid_start and process_start_time(pid) == pid_start):
             return None
         worker = self.workers[task_execution_id] = _Worker(task_execution_id, meta.try_number,
-                                                           pid, None, pid_start)
+                                                           pid, pid_start)
         return worker
 
     def _adopt_strays(self) -> None:
@@ -285,7 +247,7 @@ class LocalExecutor:
         """Forget finished workers and report each one's result (its own, or how it ended
         without one), all in one transaction. Returns how many workers ended."""
         self._adopt_strays()
-        self._forks.pump()
+        self.launcher.poll()
         ended = []
         for worker in list(self.workers.values()):
             if worker.kill_at is not None and time.monotonic() >= worker.kill_at:
@@ -308,16 +270,13 @@ class LocalExecutor:
         return len(ended)
 
     def _exit_code(self, worker: _Worker) -> Optional[int]:
-        if worker.process is not None:
-            return worker.process.poll()
-        if worker.forked:
-            code = self._forks.exit_code(worker.pid)
-            if code is not None or self._forks.watching(worker.pid, worker.generation):
+        if worker.launched:
+            code = self.launcher.exit_code(worker.task_execution_id, worker.pid)
+            if code is not None or self.launcher.watching(worker.task_execution_id, worker.pid):
                 return code
-            self._forks.forget(worker.pid)
             # The fork server (or the zygote that forked it) died: its children live on,
             # watched like adopted ones.
-            worker.forked = False
+            worker.launched = False
             worker.pid_start = worker.pid_start or process_start_time(worker.pid)
         alive = worker.pid_start and process_start_time(worker.pid) == worker.pid_start
         return None if alive else EXIT_UNKNOWN
@@ -395,7 +354,7 @@ class LocalExecutor:
                                                    TaskStatus.STOPPING.value)):
             pid, pid_start = self.store.process_of(meta.id)
             if pid and pid_start and process_start_time(pid) == pid_start:
-                worker = _Worker(meta.id, meta.try_number, pid, None, pid_start)
+                worker = _Worker(meta.id, meta.try_number, pid, pid_start)
                 self.workers[meta.id] = worker
                 if meta.status == TaskStatus.STOPPING.value:
                     self.stop(meta.id)
@@ -427,12 +386,9 @@ class LocalExecutor:
     def wake_fd(self) -> Optional[int]:
         """An fd readable when a worker has ended (workers report through files, so no commit
         wakes the scheduler when one exits); None when there is none to watch."""
-        return self._forks.wake_fd()
+        return self.launcher.wake_fd()
 
     def shutdown(self) -> None:
         """Leave workers running: they report through the log, and a restarted scheduler
         adopts them. Only our own zombie children are collected."""
-        for worker in self.workers.values():
-            if worker.process is not None:
-                worker.process.poll()
-        self._forks.close()
+        self.launcher.close()

@@ -102,7 +102,7 @@ def run_execution(service: SchedulerService, execution_id: int,
         if listening[execution.id]:
             who = f"{execution.workflow_name}: " if len(executions) > 1 else ""
             result.listening.append(who + listening[execution.id])
-        workflow = service.scheduler.workflow(execution.snapshot_id)
+        workflow = service.scheduler.snapshots.workflow(execution.snapshot_id)
         ran = {t.task_name for t in tasks if t.workflow_execution_id == execution.id}
         prefix = f"{execution.workflow_name}." if len(executions) > 1 else ""
         result.task_names += [prefix + name for name in workflow.tasks]

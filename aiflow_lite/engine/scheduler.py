@@ -42,7 +42,6 @@ DISABLED_NOTE = "stopped: its workflow was disabled"
 @dataclass
 class StepResult:
     events: int = 0
-    to_launch: List[int] = field(default_factory=list)
     to_stop: List[int] = field(default_factory=list)
 
 
@@ -60,8 +59,9 @@ class Scheduler:
     # -- the loop step ------------------------------------------------------------------------
 
     def step(self, now: int) -> StepResult:
-        """Apply a batch of events and the timers due at `now`, in one transaction. The caller
-        launches `to_launch` and stops `to_stop` after this returns (after the commit)."""
+        """Apply a batch of events and the timers due at `now`, in one transaction. After it
+        returns (after the commit) the caller stops `to_stop`; the executor launches whatever
+        is QUEUED, claiming each (a crash between the two loses nothing)."""
         self._result = StepResult()
         self._now = now
         self._cut_short = set()
@@ -141,7 +141,7 @@ class Scheduler:
         for execution in self._targets(event):
             if not self.snapshots.expects(execution.snapshot_id, event.key):
                 continue
-            workflow = self.workflow(execution.snapshot_id)
+            workflow = self.snapshots.workflow(execution.snapshot_id)
             latest = self._latest(execution.id)
             statuses = {name: item.status for name, item in latest.items()}
             decisions, updates = decide.evaluate_rules(
@@ -182,7 +182,7 @@ class Scheduler:
             self._stop_execution(execution, why)
         elif command in _TASK_ACTIONS and execution.status == WorkflowStatus.RUNNING.value:
             action = _TASK_ACTIONS[command]
-            workflow = self.workflow(execution.snapshot_id)
+            workflow = self.snapshots.workflow(execution.snapshot_id)
             if args.get("task_name") in workflow.tasks:
                 if action == TaskAction.START and self._is_stopping(execution.id,
                                                                      args["task_name"]):
@@ -209,7 +209,7 @@ class Scheduler:
                                                  self._now, note=DISABLED_NOTE)
             return
         self.executions.set_execution_status(execution.id, WorkflowStatus.RUNNING, self._now)
-        workflow = self.workflow(execution.snapshot_id)
+        workflow = self.snapshots.workflow(execution.snapshot_id)
         for name in workflow.starting_tasks():
             self._act(execution, name, TaskAction.START, f"the execution started ({why})",
                       ExecutionType(execution.execution_type))
@@ -245,7 +245,6 @@ class Scheduler:
             created = self.executions.create_task_execution(
                 execution.id, task_name, execution_type.value, reason, self._now)
             self._announce(execution, task_name, created.id, TaskStatus.QUEUED)
-            self._result.to_launch.append(created.id)
 
     def _stop_task(self, execution: WorkflowExecutionMeta, latest: decide.Latest,
                    reason: str) -> None:
@@ -287,7 +286,7 @@ class Scheduler:
             return
         execution = self.executions.get_execution(meta.workflow_execution_id)
         reported = TaskStatus(event.value)
-        task = self.workflow(execution.snapshot_id).tasks.get(meta.task_name)
+        task = self.snapshots.workflow(execution.snapshot_id).tasks.get(meta.task_name)
         message = args.get("message")
         if meta.status == TaskStatus.STOPPING.value:
             final = TaskStatus.STOPPED
@@ -335,7 +334,7 @@ class Scheduler:
         self._finish(execution)
 
     def _waiting_for(self, execution: WorkflowExecutionMeta) -> Optional[str]:
-        return lifetime.waiting_for(self.workflow(execution.snapshot_id),
+        return lifetime.waiting_for(self.snapshots.workflow(execution.snapshot_id),
                                     self.executions.has_timers(execution.id),
                                     self.executions.held_tasks(execution.id))
 
@@ -386,17 +385,12 @@ class Scheduler:
             self.executions.requeue_for_retry(meta.id)
             execution = self.executions.get_execution(meta.workflow_execution_id)
             self._announce(execution, meta.task_name, meta.id, TaskStatus.QUEUED)
-            self._result.to_launch.append(meta.id)
 
     # -- reading ------------------------------------------------------------------------------
 
     def _latest(self, execution_id: int) -> Dict[str, decide.Latest]:
         return {name: decide.Latest(meta.id, TaskStatus(meta.status), meta.sequence_number)
                 for name, meta in self.executions.latest_task_executions(execution_id).items()}
-
-    def workflow(self, snapshot_id: int) -> Any:
-        """The Workflow of a snapshot (unpickled once, then cached)."""
-        return self.snapshots.workflow(snapshot_id)
 
 
 _TASK_ACTIONS = {Command.START_TASK: TaskAction.START, Command.STOP_TASK: TaskAction.STOP,

@@ -1,51 +1,37 @@
-"""The fork server: a small process that has already imported the worker code and forks one
-child per task execution, so a task starts in ~2 ms instead of a fresh interpreter's ~100 ms.
-It keeps SPARES children forked ahead of demand, so the next task's start does not wait for the
+"""Forking workers, and the command loop that does it: shared by the fork server (see
+`forkserver`) and by each of its zygotes (see `zygotes`), neither of which this module knows.
+
+A forked child detaches (its own session: a STOP reaches its whole group), waits on its own
+pipe for its ORDER and the word (GO or DROP, see `protocol`), logs to its task's file and runs
+the worker. SPARES children are forked ahead of demand, so a task's start does not wait for the
 fork either.
-
-Zygotes (see `zygotes`): once a snapshot has had a task, its later tasks are forked from a
-process that has executed its workflow file already.
-
-Protocol, one line each way over its stdin/stdout:
-    RUN <task_execution_id> <n> <order>  →   PID <task_execution_id> <pid> <n>
-    (no child can be had)                →   NOPID <task_execution_id> <n>
-    GO <task_execution_id> <pid>             (the child runs its order: its claim is committed)
-    DROP <task_execution_id> <pid or 0>      (the child exits without running anything)
-    (a child exits)                      →   EXIT <task_execution_id> <pid> <code or -signal>
-    (a zygote died under a child)        →   LOST <task_execution_id> <pid>
-(`n` numbers the request: an answer that came too late is never taken for the answer to a
-later RUN of the same task.) A child gets its order (JSON) at RUN and waits for the word between
-RUN and GO: the executor claims the task execution for that pid in between. Children run in
-their own session (STOP reaches their whole group) and outlive this server: when its stdin
-closes (the scheduler exited or died) it exits at once and leaves them running. A child still
-waiting for the word then sees its pipe close, and runs only if the database says its claim
-was committed (`worker.receive`).
-Neither this server nor its children otherwise open the database: a worker reports through a
-result file.
 """
 
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 import select
 import signal
-import subprocess
 import sys
 import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from aiflow_lite.engine.launch.protocol import (
+    Drop,
+    Exit,
+    Go,
+    Message,
+    NoPid,
+    Pid,
+    ProtocolError,
+    Run,
+    decode,
+    split_lines,
+)
+
 #: Workers forked ahead of demand (by the server and by each zygote), each waiting for one task.
 SPARES = 2
-
-
-def spawn(env: Dict[str, str]) -> subprocess.Popen:
-    """Start a fork server process (this module imports almost nothing, so a command can call
-    this first thing and let the server warm up while it does its own work)."""
-    return subprocess.Popen([sys.executable, "-m", "aiflow_lite.engine.forkserver"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
-                            close_fds=True)
 
 
 def _child(orders: int, settings: Any, preloaded: Any = None) -> None:
@@ -55,7 +41,7 @@ def _child(orders: int, settings: Any, preloaded: Any = None) -> None:
     code = 1
     try:
         _detach()
-        from aiflow_lite.engine.worker import receive, run
+        from aiflow_lite.engine.launch.worker import receive, run
 
         order = receive(orders, settings)
         if order is None:
@@ -88,7 +74,7 @@ def _child(orders: int, settings: Any, preloaded: Any = None) -> None:
 
 def _no_log(order: object, settings: object, exc: OSError) -> None:
     """The task's log cannot be opened: its result says so (there is nowhere else to say it)."""
-    from aiflow_lite.engine.results import result_path, write_result
+    from aiflow_lite.engine.launch.results import result_path, write_result
     from aiflow_lite.status import TaskStatus
 
     path = result_path(settings.home, order.task_execution_id, order.try_number, os.getpid())
@@ -106,13 +92,23 @@ def _detach() -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    _null_stdio()
+    null_stdio()
     sys.stdin = open(0, closefd=False)  # noqa: SIM115 (the process's own fds)
 
 
-class _Forker:
+def null_stdio() -> None:
+    """fds 0-2 on /dev/null (some of them may be closed already)."""
+    null = os.open(os.devnull, os.O_RDWR)
+    for target in (0, 1, 2):
+        if target != null:
+            os.dup2(null, target)
+    if null > 2:
+        os.close(null)
+
+
+class Forker:
     """Forks children that wait for their order, hands the orders over, and reports the
-    children's pids and exits as protocol lines on `out`."""
+    children's pids and exits as messages on `out`."""
 
     def __init__(self, settings: Any, out: int, preloaded: Any,
                  inherited: Callable[[], List[int]]) -> None:
@@ -125,8 +121,8 @@ class _Forker:
         self.waiting: Dict[int, Tuple[int, int]] = {}  # task id → (its pid, fd to write to)
         self.pause_until, self.backoff = 0.0, 0.0  # spares dying untasked pause the refill
 
-    def say(self, line: str) -> None:
-        os.write(self.out, line.encode() + b"\n")  # one short write: never interleaved
+    def say(self, message: Message) -> None:
+        os.write(self.out, message.encode())  # one short write: never interleaved
 
     def fork(self) -> Tuple[int, int]:
         """A child waiting for its order: (pid, fd to write the order to)."""
@@ -161,20 +157,20 @@ class _Forker:
         self.backoff = min(max(self.backoff * 2, 0.1), 30.0)
         self.pause_until = time.monotonic() + self.backoff
 
-    def run(self, task_execution_id: int, request: int, order: bytes) -> None:
+    def run(self, run: Run) -> None:
         """A child gets the order at once, and the word to run it later (`hand`); NOPID when
         no child can be had."""
-        self.hand(task_execution_id, go=False)  # an earlier child for it, if any, never runs
+        self.hand(run.task_execution_id, go=False)  # an earlier child for it never runs
         try:
             pid, orders = self.spares.pop(0) if self.spares else self.fork()
         except OSError:
-            self.say(f"NOPID {task_execution_id} {request}")
+            self.say(NoPid(run.task_execution_id, run.request))
             return
-        self.children[pid] = task_execution_id
-        self.waiting[task_execution_id] = (pid, orders)
+        self.children[pid] = run.task_execution_id
+        self.waiting[run.task_execution_id] = (pid, orders)
         with contextlib.suppress(OSError):  # it died already: its exit is reported
-            os.write(orders, order + b"\n")
-        self.say(f"PID {task_execution_id} {pid} {request}")
+            os.write(orders, run.order + b"\n")
+        self.say(Pid(run.task_execution_id, pid, run.request))
 
     def hand(self, task_execution_id: int, go: bool, pid: int = 0) -> None:
         """Tell the child waiting with the task to run its order (GO) or to exit without
@@ -183,8 +179,9 @@ class _Forker:
         if waiting is None or pid not in (0, waiting[0]):
             return
         del self.waiting[task_execution_id]
+        word = Go(task_execution_id, waiting[0]) if go else Drop(task_execution_id, waiting[0])
         with contextlib.suppress(OSError):  # it died waiting: its exit is reported
-            os.write(waiting[1], b"GO\n" if go else b"DROP\n")
+            os.write(waiting[1], word.encode())
         os.close(waiting[1])
 
     def reaped(self, pid: int, code: int) -> bool:
@@ -192,7 +189,7 @@ class _Forker:
         if pid in self.children:
             task_execution_id = self.children.pop(pid)
             self.hand(task_execution_id, go=False, pid=pid)  # it died before the word
-            self.say(f"EXIT {task_execution_id} {pid} {code}")
+            self.say(Exit(task_execution_id, pid, code))
             return True
         for spare in [s for s in self.spares if s[0] == pid]:  # died before it had a task
             self.spares.remove(spare)
@@ -214,8 +211,11 @@ def _reap(on_exit: Callable[[int, int], Any]) -> None:
         on_exit(pid, os.waitstatus_to_exitcode(status))
 
 
-def _serve(commands: int, out: int, settings: Any, preloaded: Any, zygotes: bool) -> None:
-    """The loop of the fork server (`zygotes`) and of each zygote. Never returns: the end of
+def serve_commands(commands: int, out: int, settings: Any, preloaded: Any,
+                   managers: Optional[Callable[[Any, Forker], Any]] = None) -> None:
+    """The loop of the fork server and of each zygote: RUN, GO and DROP in on `commands`; PID,
+    NOPID, EXIT (and LOST) out on `out`. `managers(settings, forker)` makes the fork server's
+    zygote manager (see `zygotes.Zygotes`); a zygote has none. Never returns: the end of
     `commands` (the scheduler, or the fork server, is gone) ends the process at once, leaving
     its children running (no interpreter teardown: it cost the scheduler's exit ~15 ms)."""
     wake_r, wake_w = os.pipe()
@@ -223,12 +223,11 @@ def _serve(commands: int, out: int, settings: Any, preloaded: Any, zygotes: bool
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the scheduler decides when we stop
-    from aiflow_lite.engine.zygotes import Zygotes
 
-    manager: Optional[Zygotes] = None
-    forker = _Forker(settings, out, preloaded,
-                     lambda: [commands, wake_r, wake_w, *(manager.fds() if manager else [])])
-    manager = Zygotes(settings, forker) if zygotes else None
+    manager: Any = None
+    forker = Forker(settings, out, preloaded,
+                    lambda: [commands, wake_r, wake_w, *(manager.fds() if manager else [])])
+    manager = managers(settings, forker) if managers is not None else None
 
     def on_exit(pid: int, code: int) -> None:
         if not forker.reaped(pid, code) and manager is not None:
@@ -250,55 +249,17 @@ def _serve(commands: int, out: int, settings: Any, preloaded: Any, zygotes: bool
             chunk = os.read(commands, 1 << 20)
             if not chunk:
                 os._exit(0)
-            pending += chunk
-            while b"\n" in pending:
-                line, pending = pending.split(b"\n", 1)
-                verb, _, rest = line.partition(b" ")
-                task_id, _, arg = rest.partition(b" ")
-                if verb == b"RUN":  # arg: the request's number, and the order
-                    request, _, order = arg.partition(b" ")
-                    if not (manager and manager.route(int(task_id), int(request), order)):
-                        forker.run(int(task_id), int(request), order)
-                elif verb in (b"GO", b"DROP"):  # arg: the child's pid (0: any of its children)
-                    go, pid = verb == b"GO", int(arg or 0)
-                    taken = manager is not None and manager.hand(int(task_id), go, pid)
+            lines, pending = split_lines(pending + chunk)
+            for line in lines:
+                try:
+                    message = decode(line)
+                except ProtocolError:
+                    continue  # not ours to act on
+                if isinstance(message, Run):
+                    if not (manager and manager.route(message)):
+                        forker.run(message)
+                elif isinstance(message, (Go, Drop)):  # pid 0: any of the task's children
+                    go, task_id, pid = isinstance(message, Go), message[0], message[1]
+                    taken = manager is not None and manager.hand(task_id, go, pid)
                     if not taken or pid == 0:
-                        forker.hand(int(task_id), go, pid)
-
-
-def _null_stdio() -> None:
-    """fds 0-2 on /dev/null (some of them may be closed already)."""
-    null = os.open(os.devnull, os.O_RDWR)
-    for target in (0, 1, 2):
-        if target != null:
-            os.dup2(null, target)
-    if null > 2:
-        os.close(null)
-
-
-def serve() -> None:
-    # Warm: what every worker needs is imported, and the config read, once, here. (Not
-    # cloudpickle: a worker re-executes the workflow file, it unpickles nothing.)
-    import ai_flow.model.action
-    import ai_flow.model.workflow
-    import ai_flow.notification.notification_client
-    import ai_flow.operators.bash
-    import ai_flow.operators.python  # noqa: F401
-    import aiflow_lite.blob
-    import aiflow_lite.engine.results
-    import aiflow_lite.engine.worker
-    import aiflow_lite.loader  # noqa: F401
-    from aiflow_lite.config import load_aiflow_settings
-
-    settings = load_aiflow_settings()
-    # Children share this memory copy-on-write. Frozen objects are left out of every garbage
-    # collection, so a child's collections neither walk nor copy them (measured: a no-op task's
-    # worker 4.3 -> 3.5 ms of user CPU).
-    gc.collect()
-    gc.freeze()
-    sys.stdout.flush()
-    _serve(sys.stdin.fileno(), sys.stdout.fileno(), settings, None, zygotes=True)
-
-
-if __name__ == "__main__":
-    serve()
+                        forker.hand(task_id, go, pid)

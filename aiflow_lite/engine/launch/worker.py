@@ -8,8 +8,8 @@ operator in the snapshot's working directory with the workflow file re-executed 
 (see `results`) for the executor to report. SIGTERM means STOP: the operator's `stop` runs, then
 the result is STOPPED.
 
-`python -m aiflow_lite.engine.worker` (AIFLOW_HOME set) reads its order (one JSON line) and
-then GO or DROP from stdin (see `receive`).
+`python -m aiflow_lite.engine.launch.worker` (AIFLOW_HOME set) reads its ORDER and then GO or
+DROP from stdin (see `receive`, and `protocol` for the words).
 """
 
 from __future__ import annotations
@@ -21,11 +21,12 @@ import signal
 import sys
 import threading
 import traceback
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Optional
 
 from aiflow_lite.config import Settings, blob_manager_settings, load_aiflow_settings
-from aiflow_lite.engine.results import result_path, write_result
+from aiflow_lite.engine.launch.protocol import Go, Order, ProtocolError, decode, split_lines
+from aiflow_lite.engine.launch.results import result_path, write_result
 from aiflow_lite.events import now_ms
 from aiflow_lite.status import TaskStatus
 from aiflow_lite.stopping import defer_stop
@@ -33,31 +34,6 @@ from aiflow_lite.task_context import TASK_CONTEXT_ENV
 
 #: The message of a result that says its worker never started the task.
 NEVER_STARTED = "its worker never started it (the executor was gone before saying GO)"
-
-
-@dataclass(frozen=True)
-class Order:
-    """What a worker is told to run, once its claim is committed."""
-
-    task_execution_id: int
-    try_number: int
-    sequence_number: int
-    task_name: str
-    workflow_execution_id: int
-    namespace: str
-    workflow_name: str
-    snapshot_id: int
-    snapshot_uri: str
-    file_name: str
-    log_path: str
-
-    def encode(self) -> bytes:
-        """One line (JSON escapes any newline in a name or path)."""
-        return json.dumps(asdict(self)).encode() + b"\n"
-
-    @classmethod
-    def decode(cls, line: bytes) -> Order:
-        return cls(**json.loads(line))
 
 
 class TaskStopped(BaseException):
@@ -78,19 +54,6 @@ class TaskContext:
     working_dir: str
 
 
-def process_start_time(pid: int) -> Optional[str]:
-    """The kernel's start time of `pid` (with the pid, it names one process, reuse or not);
-    None if there is no such process, or only its corpse (a zombie has ended)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:  # bytes: no codec to import in a worker
-            fields = fh.read().rsplit(b")", 1)[1].split()
-    except OSError:
-        return None
-    if len(fields) < 20 or fields[0] in (b"Z", b"X"):
-        return None
-    return fields[19].decode()
-
-
 def receive(fd: int, settings: Settings) -> Optional[Order]:
     """Read this worker's order, then its executor's decision, from `fd`; the order to run, or
     None. GO: the claim is committed. DROP: the claim failed. End of input before either: the
@@ -101,14 +64,15 @@ def receive(fd: int, settings: Settings) -> Optional[Order]:
         chunk = os.read(fd, 65536)
         if not chunk:
             break
-        buffer += chunk
-        *complete, buffer = buffer.split(b"\n")
+        complete, buffer = split_lines(buffer + chunk)
         lines += complete
     if not lines:
         return None  # never given a task
-    order = Order.decode(lines[0])
+    order = decode(lines[0])
+    if not isinstance(order, Order):
+        raise ProtocolError(f"a worker's first word is its ORDER, not {lines[0][:20]!r}")
     if len(lines) > 1:
-        return order if lines[1] == b"GO" else None
+        return order if isinstance(decode(lines[1]), Go) else None
     try:
         if _claimed_by_me(settings, order):
             return order
@@ -229,7 +193,9 @@ def _run_task(settings: Settings, order: Order, preloaded: Any) -> tuple:
         return TaskStatus.STOPPED, "stopped"
     except BaseException as exc:  # the user's code: its failure is the task's result
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        if type(exc).__name__ != "TaskFailed":  # an operator's own verdict needs no traceback
+        from aiflow_lite.operators.base import TaskFailed
+
+        if not isinstance(exc, TaskFailed):  # an operator's own verdict needs no traceback
             traceback.print_exc()
         return TaskStatus.FAILED, f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:500]
 
@@ -239,7 +205,7 @@ class _Heartbeat:
 
     def __init__(self, settings: Settings, task_execution_id: int, pid: int) -> None:
         self._stop = threading.Event()
-        interval = float(settings.values.get("task_heartbeat_interval", 10))
+        interval = settings.task_heartbeat_interval
 
         def beat() -> None:
             db = None  # opened at the first beat: a short task never pays for it

@@ -13,20 +13,36 @@ with several cores, so a file importing numpy is one of them). At most `executor
 runs once per zygote, not once per task (and what it prints goes nowhere); each task still
 runs in its own process, with its own copy of the module's state.
 
-A zygote speaks the fork server's protocol (RUN, GO, DROP in; PID, NOPID, EXIT out), first
-saying READY, or UNSAFE and why; the fork server relays its lines and reports its running
-children LOST if it dies.
+A zygote speaks the fork server's protocol (see `protocol`: RUN, GO, DROP in; PID, NOPID,
+EXIT out), first saying READY, or UNSAFE and why; the fork server relays what it says and
+reports its running children LOST if it dies.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
-import json
 import os
 import signal
 import time
 from typing import Any, Dict, List, Optional, Tuple
+
+from aiflow_lite.engine.launch.forker import null_stdio, serve_commands
+from aiflow_lite.engine.launch.protocol import (
+    Drop,
+    Exit,
+    Go,
+    Lost,
+    NoPid,
+    Order,
+    Pid,
+    ProtocolError,
+    Ready,
+    Run,
+    Unsafe,
+    decode,
+    split_lines,
+)
 
 
 class Zygote:
@@ -40,8 +56,7 @@ class Zygote:
         self.buffer = b""
         # task id → (request, pid; None until its PID is seen): its live children
         self.owned: Dict[int, Tuple[int, Optional[int]]] = {}
-        self.orders: Dict[int, Tuple[int, bytes]] = {}  # task id → (request, order), until
-        # its PID is seen
+        self.orders: Dict[int, Run] = {}  # task id → its RUN, until its PID is seen
         self.started = self.idle_since = time.monotonic()
         self.ended = False
 
@@ -62,35 +77,31 @@ class Zygotes:
         self.plain: set = set()  # snapshots whose file is not safe to fork from
         self.owner: Dict[int, Zygote] = {}  # task id → the zygote that forked it
         self.retiring: List[Zygote] = []  # their output not yet ended
-        self.most = int(settings.values.get("executor_zygotes", 4))
-        self.idle_s = float(settings.values.get("executor_zygote_idle_seconds", 60))
-        self.max_age_s = float(settings.values.get("executor_zygote_max_age_seconds", 300))
+        self.most = settings.executor_zygotes
+        self.idle_s = settings.executor_zygote_idle_seconds
+        self.max_age_s = settings.executor_zygote_max_age_seconds
 
     def fds(self) -> List[int]:
         return [fd for z in [*self.by_snapshot.values(), *self.retiring]
                 for fd in (z.commands, z.output) if fd is not None]
 
-    def route(self, task_execution_id: int, request: int, order: bytes) -> bool:
+    def route(self, run: Run) -> bool:
         """Send a RUN to its snapshot's zygote if one is ready (True); start one if none."""
-        try:
-            snapshot_id = int(json.loads(order)["snapshot_id"])
-        except (ValueError, KeyError, TypeError):
-            return False
-        zygote = self.by_snapshot.get(snapshot_id)
+        zygote = self.by_snapshot.get(run.snapshot_id)
         if zygote is None:
-            if snapshot_id not in self.plain:
-                self._start(snapshot_id, order)
+            if run.snapshot_id not in self.plain:
+                self._start(run.snapshot_id, run.order)
             return False
         if not zygote.ready:
             return False
         try:
-            os.write(zygote.commands, b"RUN %d %d %s\n" % (task_execution_id, request, order))
+            os.write(zygote.commands, run.encode())
         except OSError:  # it died: the end of its output will clean up
             self._retire(zygote)
             return False
-        zygote.owned[task_execution_id] = (request, None)
-        zygote.orders[task_execution_id] = (request, order)
-        self.owner[task_execution_id] = zygote
+        zygote.owned[run.task_execution_id] = (run.request, None)
+        zygote.orders[run.task_execution_id] = run
+        self.owner[run.task_execution_id] = zygote
         return True
 
     def hand(self, task_execution_id: int, go: bool, pid: int) -> bool:
@@ -100,9 +111,9 @@ class Zygotes:
         entry = zygote.owned.get(task_execution_id) if zygote is not None else None
         if entry is None or pid not in (0, entry[1]):
             return False
+        word = (Go if go else Drop)(task_execution_id, pid)
         with contextlib.suppress(OSError, TypeError):  # it died: its children are LOST
-            os.write(zygote.commands, b"%s %d %d\n" % (b"GO" if go else b"DROP",
-                                                        task_execution_id, pid))
+            os.write(zygote.commands, word.encode())
         if not go and entry[1] is None:
             # Dropped before its PID came (the executor gave up on it): never replay it.
             zygote.orders.pop(task_execution_id, None)
@@ -206,37 +217,39 @@ class Zygotes:
             self._ended(zygote)
 
     def _heard(self, zygote: Zygote) -> None:
-        while b"\n" in zygote.buffer:
-            line, zygote.buffer = zygote.buffer.split(b"\n", 1)
-            parts = line.decode().split(" ", 1)
-            if parts[0] == "READY":
+        lines, zygote.buffer = split_lines(zygote.buffer)
+        for line in lines:
+            try:
+                message = decode(line)
+            except ProtocolError:
+                continue
+            if isinstance(message, Ready):
                 zygote.ready = True
                 zygote.idle_since = time.monotonic()
-            elif parts[0] == "UNSAFE":  # it exits: it takes no room meanwhile
+            elif isinstance(message, Unsafe):  # it exits: it takes no room meanwhile
                 self.plain.add(zygote.snapshot_id)
                 self._retire(zygote)
-            elif parts[0] in ("PID", "NOPID"):
-                numbers = [int(x) for x in parts[1].split()]
-                task_execution_id, request = numbers[0], numbers[-1]
+            elif isinstance(message, (Pid, NoPid)):
+                task_execution_id, request = message.task_execution_id, message.request
                 if zygote.owned.get(task_execution_id, (None,))[0] == request:
                     zygote.orders.pop(task_execution_id, None)
-                    if parts[0] == "PID":
-                        zygote.owned[task_execution_id] = (request, numbers[1])
+                    if isinstance(message, Pid):
+                        zygote.owned[task_execution_id] = (request, message.pid)
                     else:
                         del zygote.owned[task_execution_id]
                         if self.owner.get(task_execution_id) is zygote:
                             del self.owner[task_execution_id]
                         self._retire_if_done(zygote)
                 # (otherwise it answers a RUN dropped before this came: that child exits)
-                self.forker.say(line.decode())
-            elif parts[0] == "EXIT":
-                task_execution_id, pid = (int(x) for x in parts[1].split()[:2])
+                self.forker.say(message)
+            elif isinstance(message, Exit):
+                task_execution_id, pid = message.task_execution_id, message.pid
                 if zygote.owned.get(task_execution_id, (0, 0))[1] == pid:  # not a newer one
                     del zygote.owned[task_execution_id]
                     if self.owner.get(task_execution_id) is zygote:
                         del self.owner[task_execution_id]
                     self._retire_if_done(zygote)
-                self.forker.say(line.decode())
+                self.forker.say(message)
 
     def _retire_if_done(self, zygote: Zygote) -> None:
         if not zygote.owned:
@@ -264,50 +277,36 @@ class Zygotes:
             if self.owner.get(task_execution_id) is zygote:
                 del self.owner[task_execution_id]
             if pid is not None:
-                self.forker.say(f"LOST {task_execution_id} {pid}")
+                self.forker.say(Lost(task_execution_id, pid))
             else:
-                self.forker.run(task_execution_id, *zygote.orders[task_execution_id])
+                self.forker.run(zygote.orders[task_execution_id])
 
 
 def _zygote(settings: Any, order_line: bytes, commands: int, output: int) -> None:
     """In a zygote: load the snapshot's workflow file, check that forking is still safe, then
     serve RUN/GO/DROP like the fork server (without zygotes of its own). Never returns."""
-    from aiflow_lite.engine.forkserver import _null_stdio, _serve
-
-    _null_stdio()  # the file's prints must not land in the server's protocol
+    null_stdio()  # the file's prints must not land in the server's protocol
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     try:
         from aiflow_lite import task_context as client
-        from aiflow_lite.engine.worker import Order, preload
+        from aiflow_lite.engine.launch.worker import preload
+        from aiflow_lite.procfs import open_fds
 
-        reads, fds = client.context_reads, _open_fds()
-        preloaded = preload(settings, Order.decode(order_line))
-        hazard = _fork_hazard(client.context_reads - reads, _open_fds() - fds)
+        order = decode(order_line)
+        if not isinstance(order, Order):
+            raise ProtocolError("a zygote loads the file of an ORDER")
+        reads, fds = client.context_reads, open_fds()
+        preloaded = preload(settings, order)
+        hazard = _fork_hazard(client.context_reads - reads, open_fds() - fds)
     except BaseException as exc:  # its own tasks will each show the error in their logs
         hazard = f"it did not load ({type(exc).__name__})"
     if hazard:
-        os.write(output, f"UNSAFE {hazard}\n".encode())
+        os.write(output, Unsafe(hazard).encode())
         os._exit(0)
     gc.collect()
     gc.freeze()
-    os.write(output, b"READY\n")
-    _serve(commands, output, settings, preloaded, zygotes=False)
-
-
-def _open_fds() -> set:
-    """The fds open now (not the one the listing itself used: it is closed again)."""
-    try:
-        listed = [int(fd) for fd in os.listdir("/proc/self/fd")]
-    except OSError:
-        return set()
-    open_now = set()
-    for fd in listed:
-        try:
-            os.fstat(fd)
-        except OSError:
-            continue
-        open_now.add(fd)
-    return open_now
+    os.write(output, Ready().encode())
+    serve_commands(commands, output, settings, preloaded)
 
 
 def _fork_hazard(context_reads: int, new_fds: set) -> Optional[str]:
@@ -317,15 +316,11 @@ def _fork_hazard(context_reads: int, new_fds: set) -> Optional[str]:
     its own), or a look at the task context (a notification client or an `ops` call made at
     load time, say: there is no task here, so what it saw is wrong for every task)."""
     import threading
-    from pathlib import Path
 
-    pid = os.getpid()
-    try:
-        threads = os.listdir(f"/proc/{pid}/task")
-        children = any(Path(f"/proc/{pid}/task/{t}/children").read_text().split()
-                       for t in threads)
-    except OSError:
-        threads, children = [None] * threading.active_count(), False
+    from aiflow_lite.procfs import threads_and_children
+
+    seen = threads_and_children(os.getpid())
+    threads, children = seen if seen else ([None] * threading.active_count(), False)
     if len(threads) > 1 or threading.active_count() > 1:
         return "its load started a thread"
     if children:

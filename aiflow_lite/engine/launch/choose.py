@@ -1,0 +1,27 @@
+"""Which `Launcher` an executor uses: `executor_worker_start` says."""
+
+from __future__ import annotations
+
+import subprocess
+from typing import Optional
+
+from aiflow_lite.engine.launch.launcher import Launcher, worker_env
+
+
+def launcher_for(worker_start: str, home: str,
+                 fork_server: Optional[subprocess.Popen] = None) -> Launcher:
+    """"forkserver" (forks from a warm server; `fork_server`: one already started for `home`,
+    see `forkserver.spawn`) or "spawn" (a fresh interpreter per task)."""
+    def env():
+        return worker_env(home)
+
+    if worker_start == "forkserver":
+        from aiflow_lite.engine.launch.forkserver_launcher import ForkServerLauncher
+
+        return ForkServerLauncher(env, fork_server)
+    from aiflow_lite.engine.launch.spawn import SpawnLauncher
+
+    if fork_server is not None:  # not ours to use: it exits at the end of its input
+        fork_server.stdin.close()
+        fork_server.wait()
+    return SpawnLauncher(env)
