@@ -66,11 +66,33 @@ def test_a_run_carries_its_order_untouched_and_its_snapshot():
     assert run.snapshot_id == ORDER.snapshot_id and decode(run.order) == ORDER
 
 
-@pytest.mark.parametrize("line", [b"", b"HELLO 1", b"PID 1 2", b"GO x 1", b"READY now",
-                                  b"ORDER {}", b"RUN 1 2"])
+@pytest.mark.parametrize("line", [
+    b"", b"HELLO 1", b"PID 1 2", b"GO x 1", b"READY now", b"ORDER {}", b"RUN 1 2",
+    b"GO +1 2", b"GO 1_0 2", b"GO \t3 2",  # only plain decimals
+    b"PID 7 1 3", b"PID 7 -1 3",  # no worker is pid 1 or below: kill(-1) signals everyone
+    b"RUN 1 2 3 GO 1 5",  # a cut RUN glued to the next word is no RUN
+    b"ORDER " + b"[" * 100_000,  # nested beyond the parser's depth
+])
 def test_a_line_that_is_no_message_is_refused(line):
     with pytest.raises(ProtocolError):
         decode(line)
+
+
+def test_a_long_line_is_written_whole_when_the_kernel_takes_it_in_pieces(monkeypatch):
+    """A pipe write interrupted by a signal returns a short count: the rest must follow."""
+    from aiflow_lite.engine.launch import protocol
+
+    written = bytearray()
+
+    def short_write(fd: int, data) -> int:  # what an interrupted write does
+        piece = bytes(data[:1000])
+        written.extend(piece)
+        return len(piece)
+
+    monkeypatch.setattr(protocol.os, "write", short_write)
+    data = b"RUN 1 2 3 ORDER {" + b"x" * 300_000 + b"}\n"
+    protocol.write_all(99, data)
+    assert bytes(written) == data
 
 
 # -- a worker's word -----------------------------------------------------------------------
@@ -102,6 +124,25 @@ def test_a_worker_runs_on_go_and_never_on_drop(h):
     assert _receive(h, line, Go(order.task_execution_id, os.getpid()).encode()[:-1]) == order
     assert _receive(h, line, Drop(order.task_execution_id, os.getpid()).encode()[:-1]) is None
     assert _receive(h) is None  # a spare never given a task
+
+
+def test_a_dropped_worker_says_it_never_started_so_a_committed_claim_is_queued_again(h):
+    """A DROP can follow a claim that did commit (the executor failed after its COMMIT):
+    the worker leaves a "never started" result, which turns the claim back into QUEUED."""
+    from aiflow_lite.engine.launch.results import read_result, result_path
+    from aiflow_lite.engine.launch.worker import NEVER_STARTED
+
+    h.upload(QUICKSTART)
+    execution = ops.start_workflow_execution("w")
+    h.settle()
+    order = _order_for(h, h.task(execution, "t1"))
+    line = order.encode().rstrip(b"\n")
+    for second in (Drop(order.task_execution_id, os.getpid()).encode()[:-1], b"GARBLED 1"):
+        assert _receive(h, line, second) is None
+        path = result_path(h.settings.home, order.task_execution_id, order.try_number,
+                           os.getpid())
+        assert read_result(path) == (TaskStatus.QUEUED, NEVER_STARTED)
+        os.unlink(path)
 
 
 def test_a_worker_whose_executor_died_before_go_runs_only_if_claimed_for_it(h):
@@ -299,6 +340,7 @@ def test_a_spawned_worker_runs_on_go_and_exits_unrun_on_drop(home, tmp_path):
         assert _wait_exit(launcher, 2, pids[2]) == 0
         status, message = read_result(result_path(str(home), 1, 1, pids[1]))
         assert status == TaskStatus.FAILED and "nowhere.zip" in message  # it ran
-        assert read_result(result_path(str(home), 2, 1, pids[2])) is None  # it did not
+        assert read_result(result_path(str(home), 2, 1, pids[2])) == (  # it did not
+            TaskStatus.QUEUED, NEVER_STARTED)
     finally:
         launcher.close()

@@ -18,6 +18,7 @@ from aiflow_lite.engine.launch.forkserver import SPARES, spawn
 from aiflow_lite.engine.launch.forkserver_launcher import ForkServerLauncher
 from aiflow_lite.engine.launch.protocol import Drop, Exit, Go, Order, Pid, Run, decode
 from aiflow_lite.engine.launch.results import read_result, result_path, results_dir
+from aiflow_lite.engine.launch.worker import NEVER_STARTED
 from aiflow_lite.status import TaskStatus
 
 pytestmark = pytest.mark.slow
@@ -116,7 +117,9 @@ def test_a_dropped_task_exits_unrun(home):
         _send(server, Drop(5), Drop(6), Drop(7))
         exits = [_read(server) for _ in range(3)]
         assert sorted((e.task_execution_id, e.code) for e in exits) == [(5, 0), (6, 0), (7, 0)]
-        assert not os.listdir(results_dir(str(home)))  # nothing ran
+        results = [read_result(os.path.join(results_dir(str(home)), name))
+                   for name in os.listdir(results_dir(str(home)))]
+        assert results == [(TaskStatus.QUEUED, NEVER_STARTED)] * 3  # nothing ran
 
 
 def test_a_task_whose_log_cannot_be_opened_says_so_in_its_result(home):

@@ -23,5 +23,9 @@ def launcher_for(worker_start: str, home: str,
 
     if fork_server is not None:  # not ours to use: it exits at the end of its input
         fork_server.stdin.close()
-        fork_server.wait()
+        try:
+            fork_server.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            fork_server.kill()
+            fork_server.wait()
     return SpawnLauncher(env)

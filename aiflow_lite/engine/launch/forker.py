@@ -28,6 +28,7 @@ from aiflow_lite.engine.launch.protocol import (
     Run,
     decode,
     split_lines,
+    write_all,
 )
 
 #: Workers forked ahead of demand (by the server and by each zygote), each waiting for one task.
@@ -122,7 +123,7 @@ class Forker:
         self.pause_until, self.backoff = 0.0, 0.0  # spares dying untasked pause the refill
 
     def say(self, message: Message) -> None:
-        os.write(self.out, message.encode())  # one short write: never interleaved
+        write_all(self.out, message.encode())
 
     def fork(self) -> Tuple[int, int]:
         """A child waiting for its order: (pid, fd to write the order to)."""
@@ -169,7 +170,7 @@ class Forker:
         self.children[pid] = run.task_execution_id
         self.waiting[run.task_execution_id] = (pid, orders)
         with contextlib.suppress(OSError):  # it died already: its exit is reported
-            os.write(orders, run.order + b"\n")
+            write_all(orders, run.order + b"\n")
         self.say(Pid(run.task_execution_id, pid, run.request))
 
     def hand(self, task_execution_id: int, go: bool, pid: int = 0) -> None:
@@ -181,7 +182,7 @@ class Forker:
         del self.waiting[task_execution_id]
         word = Go(task_execution_id, waiting[0]) if go else Drop(task_execution_id, waiting[0])
         with contextlib.suppress(OSError):  # it died waiting: its exit is reported
-            os.write(waiting[1], word.encode())
+            write_all(waiting[1], word.encode())
         os.close(waiting[1])
 
     def reaped(self, pid: int, code: int) -> bool:

@@ -39,6 +39,13 @@ Who says what, in the order of a task's launch:
         Forking from it would be unsafe (its file started a thread, say): it exits, and the
         snapshot's tasks are forked plainly.
 
+(A zygote's PID, NOPID and EXIT reach the executor relayed by the fork server: a zygote only
+ever talks to its fork server.) Then the worker runs the task, writes its result to a file
+(`results.py`) and exits; its EXIT makes the executor read that file and append the result as
+a `__aiflow.task_result` event, which the scheduler applies. A worker that does not run (DROP,
+an unreadable word, no claim for it) leaves a QUEUED "never started" result: if a claim for it
+did commit, the executor queues the task again instead of failing it.
+
 The end of a pipe is a message too: the fork server (and a zygote) exits at once when its
 commands end, leaving its children running; a child whose pipe ends before the word asks the
 database whether its claim was committed (`worker.receive`).
@@ -47,6 +54,7 @@ database whether its claim was committed (`worker.receive`).
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from typing import Dict, List, NamedTuple, Tuple, Type, Union
 
@@ -55,8 +63,16 @@ class ProtocolError(ValueError):
     """A line that is no message of this protocol."""
 
 
+def _whole(field: bytes) -> int:
+    """A decimal number, optionally negative, and nothing else (int() would take `+1`, `1_0`
+    or surrounding blanks)."""
+    if not field or not (field[1:] if field[:1] == b"-" else field).isdigit():
+        raise ValueError(f"not a number: {field[:20]!r}")
+    return int(field)
+
+
 def _numbers(cls, rest: bytes):
-    return cls(*(int(field) for field in rest.split(b" ")))
+    return cls(*(_whole(field) for field in rest.split(b" ")))
 
 
 @dataclass(frozen=True)
@@ -103,7 +119,9 @@ class Run(NamedTuple):
     @classmethod
     def _from(cls, rest: bytes) -> Run:
         task, request, snapshot, order = rest.split(b" ", 3)
-        return cls(int(task), int(request), int(snapshot), order)
+        if not order.startswith(b"ORDER {"):  # a cut line must not pass for a RUN
+            raise ValueError("a RUN carries an ORDER")
+        return cls(_whole(task), _whole(request), _whole(snapshot), order)
 
 
 class Pid(NamedTuple):
@@ -116,7 +134,12 @@ class Pid(NamedTuple):
     def encode(self) -> bytes:
         return b"PID %d %d %d\n" % self
 
-    _from = classmethod(_numbers)
+    @classmethod
+    def _from(cls, rest: bytes) -> Pid:
+        message = _numbers(cls, rest)
+        if message.pid <= 1:  # signalling its group would reach every process (kill -1)
+            raise ValueError(f"no worker has pid {message.pid}")
+        return message
 
 
 class NoPid(NamedTuple):
@@ -224,8 +247,17 @@ def decode(line: bytes) -> Message:
         raise ProtocolError(f"no such message: {line[:80]!r}")
     try:
         return kind._from(rest)
-    except (ValueError, TypeError, KeyError) as exc:
+    except (ValueError, TypeError, KeyError, RecursionError) as exc:
         raise ProtocolError(f"malformed {word.decode()}: {line[:80]!r}") from exc
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write every byte: a pipe write interrupted by a signal (the fork server and zygotes
+    handle SIGCHLD) may write only part of a long line, and half an ORDER glued to the next
+    word would be read as something else."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def split_lines(buffer: bytes) -> Tuple[List[bytes], bytes]:

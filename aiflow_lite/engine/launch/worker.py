@@ -33,7 +33,7 @@ from aiflow_lite.stopping import defer_stop
 from aiflow_lite.task_context import TASK_CONTEXT_ENV
 
 #: The message of a result that says its worker never started the task.
-NEVER_STARTED = "its worker never started it (the executor was gone before saying GO)"
+NEVER_STARTED = "its worker never started it (told DROP, or its executor was gone before GO)"
 
 
 class TaskStopped(BaseException):
@@ -56,9 +56,10 @@ class TaskContext:
 
 def receive(fd: int, settings: Settings) -> Optional[Order]:
     """Read this worker's order, then its executor's decision, from `fd`; the order to run, or
-    None. GO: the claim is committed. DROP: the claim failed. End of input before either: the
-    executor died around its claim, and the database says whether the claim was committed
-    (then the task is ours to run: a restarted scheduler adopts this process)."""
+    None. GO: the claim is committed. DROP: the claim failed (or the executor gave up on it).
+    End of input before either: the executor died around its claim, and the database says
+    whether the claim was committed (then the task is ours to run: a restarted scheduler
+    adopts this process). Whenever it does not run, it leaves a "never started" result."""
     buffer, lines = b"", []
     while len(lines) < 2:
         chunk = os.read(fd, 65536)
@@ -72,14 +73,21 @@ def receive(fd: int, settings: Settings) -> Optional[Order]:
     if not isinstance(order, Order):
         raise ProtocolError(f"a worker's first word is its ORDER, not {lines[0][:20]!r}")
     if len(lines) > 1:
-        return order if isinstance(decode(lines[1]), Go) else None
-    try:
-        if _claimed_by_me(settings, order):
+        try:
+            word = decode(lines[1])
+        except ProtocolError:
+            word = None
+        if isinstance(word, Go):
             return order
-    except Exception:  # no answer (the database is unreadable): not running is the safe side
-        pass
-    # Not (yet) claimed for us: should the claim still commit, this says the task never
-    # started, and the executor queues it again instead of failing it.
+    else:
+        try:
+            if _claimed_by_me(settings, order):
+                return order
+        except Exception:  # no answer (the database is unreadable): not running is the safe side
+            pass
+    # Not run (DROP, a word it cannot read, or no claim for it yet): should a claim for it
+    # have committed anyway (a DROP sent after the commit, on an error), this says the task
+    # never started, and the executor queues it again instead of failing it.
     write_result(result_path(settings.home, order.task_execution_id, order.try_number,
                              os.getpid()), TaskStatus.QUEUED, NEVER_STARTED)
     return None

@@ -42,6 +42,7 @@ from aiflow_lite.engine.launch.protocol import (
     Unsafe,
     decode,
     split_lines,
+    write_all,
 )
 
 
@@ -95,7 +96,7 @@ class Zygotes:
         if not zygote.ready:
             return False
         try:
-            os.write(zygote.commands, run.encode())
+            write_all(zygote.commands, run.encode())
         except OSError:  # it died: the end of its output will clean up
             self._retire(zygote)
             return False
@@ -113,7 +114,7 @@ class Zygotes:
             return False
         word = (Go if go else Drop)(task_execution_id, pid)
         with contextlib.suppress(OSError, TypeError):  # it died: its children are LOST
-            os.write(zygote.commands, word.encode())
+            write_all(zygote.commands, word.encode())
         if not go and entry[1] is None:
             # Dropped before its PID came (the executor gave up on it): never replay it.
             zygote.orders.pop(task_execution_id, None)
@@ -301,11 +302,11 @@ def _zygote(settings: Any, order_line: bytes, commands: int, output: int) -> Non
     except BaseException as exc:  # its own tasks will each show the error in their logs
         hazard = f"it did not load ({type(exc).__name__})"
     if hazard:
-        os.write(output, Unsafe(hazard).encode())
+        write_all(output, Unsafe(hazard).encode())
         os._exit(0)
     gc.collect()
     gc.freeze()
-    os.write(output, Ready().encode())
+    write_all(output, Ready().encode())
     serve_commands(commands, output, settings, preloaded)
 
 
