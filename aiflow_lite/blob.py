@@ -197,3 +197,26 @@ def extract_snapshot(archive: str, target_dir: str) -> None:
 
 def temporary_directory() -> tempfile.TemporaryDirectory:
     return tempfile.TemporaryDirectory(prefix="aiflow-upload-")
+
+
+def plain_file_name(file_name: str) -> str:
+    """A file name that is nothing else: no directory part, no `..`, no NUL (an artifact's file
+    is written under it into a directory its downloader chose)."""
+    if (not isinstance(file_name, str) or not file_name or file_name in (".", "..")
+            or os.path.basename(file_name) != file_name or "\\" in file_name
+            or "\x00" in file_name):
+        raise InvalidInput(f"invalid artifact file name {file_name!r}: a plain file name")
+    return file_name
+
+
+def place_file(local: str, target: str, overwrite: bool) -> None:
+    """Move `local` to `target` in one step; without `overwrite`, never over an existing file
+    (a hard link fails when the target exists, so there is no window between check and move)."""
+    if overwrite:
+        os.replace(local, target)
+        return
+    try:
+        os.link(local, target)
+    except FileExistsError:
+        raise InvalidInput(f"{target} already exists; remove it, or overwrite it with "
+                           "overwrite=True (--overwrite)") from None

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Optional, Sequence
 
 import click
 
@@ -34,6 +34,14 @@ def format_duration(seconds: Any) -> str:
     if whole < 86400:
         return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
     return f"{whole // 86400}d{whole % 86400 // 3600:02d}h"
+
+
+def elapsed_s(begin: Optional[int], end: Optional[int], now: int) -> Optional[float]:
+    """Seconds from `begin` to `end` (epoch ms; `end` None: so far, at `now`); None before it
+    began."""
+    if begin is None:
+        return None
+    return max(0, (end if end is not None else now) - begin) / 1000
 
 
 def rounded(seconds: Any) -> Any:

@@ -13,7 +13,13 @@ from typing import Any, Dict, List, Optional
 
 import click
 
-from aiflow_lite.cli.output import color_enabled, format_duration, render_table, rounded
+from aiflow_lite.cli.output import (
+    color_enabled,
+    elapsed_s,
+    format_duration,
+    render_table,
+    rounded,
+)
 from aiflow_lite.status import TASK_FINISHED
 
 LOG_TAIL_LINES = 20
@@ -26,14 +32,9 @@ def _now_ms() -> int:
 def task_seconds(task: Any, now_ms: Optional[int] = None) -> Optional[float]:
     """How long a task execution took since it was queued; while it is unfinished, how long
     so far (at `now_ms`, default now), or None when that is not asked for."""
-    if task.begin_time is None:
+    if task.end_time is None and (now_ms is None or task.status in TASK_FINISHED):
         return None
-    end = task.end_time
-    if end is None:
-        if now_ms is None or task.status in TASK_FINISHED:
-            return None
-        end = now_ms
-    return max(0, end - task.begin_time) / 1000
+    return elapsed_s(task.begin_time, task.end_time, now_ms or 0)
 
 
 class Progress:

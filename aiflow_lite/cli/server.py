@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Tuple
 
 import click
 
@@ -66,59 +66,89 @@ def start_server(role: Role, daemon: bool) -> None:
 
         main([role.name])
         return
-    from aiflow_lite.config import log_directory
-
-    log_dir = log_directory(settings)
-    os.makedirs(log_dir, exist_ok=True)
-    log_path = os.path.join(log_dir, f"{role.name}_server.log")
     address_file = os.path.join(settings.home, role.address_file)
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(address_file)  # a killed server's: only the new one's may be read below
-    with open(log_path, "ab") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "aiflow_lite.server.processes", role.name],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True, close_fds=True)
+    process, log_path = launch_daemon(
+        [sys.executable, "-m", "aiflow_lite.server.processes", role.name], settings,
+        f"{role.name}_server.log", address_file)
     # The notification server's config names its wait (the spec's option); the AIFlow server's
     # has none, and it starts a scheduler and a fork server too.
     wait_s = settings.wait_for_server_started_timeout if role.name == "notification" \
         else START_TIMEOUT_S
-    deadline = time.monotonic() + wait_s
-    address = None
-    while True:  # up means: it holds the lock and its port answers
-        if role.running_pid(settings) == process.pid:
-            address = read_address_file(address_file)
-            if address and port_answers(address):
-                break
-        if process.poll() is not None or time.monotonic() > deadline:
-            if process.poll() is None:
-                process.terminate()
-            raise AiflowError(f"the {role.title} did not start: {_last_error(log_path)}"
-                              f" (log: {log_path})")
-        time.sleep(0.02)
+
+    def up() -> Optional[str]:  # it holds the lock and its port answers
+        if role.running_pid(settings) != process.pid:
+            return None
+        address = read_address_file(address_file)
+        return address if address and port_answers(address) else None
+
+    address = wait_until_up(process, up, wait_s, role.title, log_path)
     click.echo(f"{_capital(role.title)} started (pid {process.pid}), listening on {address}; "
                f"log: {log_path}")
 
 
-def stop_server(role: Role) -> None:
+def launch_daemon(argv: list, settings: Any, log_name: str,
+                  address_file: str) -> Tuple[subprocess.Popen, str]:
+    """Start `argv` in a session of its own, its output appended to `log_name` in the home's
+    log directory; the address file a killed predecessor left is removed first (only the new
+    process's may be read)."""
+    from aiflow_lite.config import log_directory
+
+    log_dir = log_directory(settings)
+    os.makedirs(log_dir, exist_ok=True)
+    log_path = os.path.join(log_dir, log_name)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(address_file)
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True,
+                                   close_fds=True)
+    return process, log_path
+
+
+def wait_until_up(process: subprocess.Popen, up: Callable[[], Optional[str]], timeout_s: float,
+                  title: str, log_path: str) -> str:
+    """The address `up()` returns once the started server serves; if it exits or the time
+    runs out first, one line saying why (the error it logged)."""
+    from aiflow_lite.errors import AiflowError
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        address = up()
+        if address:
+            return address
+        if process.poll() is not None or time.monotonic() > deadline:
+            if process.poll() is None:
+                process.terminate()
+            raise AiflowError(f"the {title} did not start: {_last_error(log_path)}"
+                              f" (log: {log_path})")
+        time.sleep(0.02)
+
+
+def stop_and_wait(pid: int, still_serving: Callable[[], bool], title: str) -> None:
+    """SIGTERM `pid`, then wait until it no longer serves (its lock or pidfile released) and
+    has exited; one line if that takes longer than STOP_TIMEOUT_S."""
     import signal
 
     from aiflow_lite.errors import AiflowError
+    from aiflow_lite.procfs import is_running
 
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    while still_serving() or is_running(pid):
+        if time.monotonic() > deadline:
+            raise AiflowError(f"the {title} (pid {pid}) did not stop within "
+                              f"{STOP_TIMEOUT_S:.0f}s")
+        time.sleep(0.02)
+
+
+def stop_server(role: Role) -> None:
     settings = role.load_settings()
     pid = role.running_pid(settings)
     if pid is None:
         click.echo(f"No {role.title} runs for {settings.home}.")
         return
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_TIMEOUT_S
-    while role.running_pid(settings) is not None:
-        if time.monotonic() > deadline:
-            raise AiflowError(f"the {role.title} (pid {pid}) did not stop within "
-                              f"{STOP_TIMEOUT_S:.0f}s")
-        time.sleep(0.02)
+    stop_and_wait(pid, lambda: role.running_pid(settings) is not None, role.title)
     click.echo(f"{_capital(role.title)} stopped (pid {pid}).")
-
 
 def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]

@@ -14,7 +14,7 @@ from typing import Any, List, Optional
 
 import click
 
-from aiflow_lite.cli.output import format_duration, format_time_ms, rounded
+from aiflow_lite.cli.output import elapsed_s, format_duration, format_time_ms, rounded
 
 RECENT_MINUTES = 10.0  # a finished execution stays in the view this long after it ends...
 FINISHED_LIMIT = 20  # ...and at most this many of them (the latest to end)
@@ -96,13 +96,6 @@ def collect(settings: Any, namespace: Optional[str] = None,
     return snapshot
 
 
-def _seconds(begin: Optional[int], end: Optional[int], now: int) -> Optional[float]:
-    """How long something took (`end` None: so far, at `now`); None before it began."""
-    if begin is None:
-        return None
-    return max(0, (end if end is not None else now) - begin) / 1000
-
-
 def _row(table: Any, *cells: str) -> None:
     """A table row of plain text: names, keys and values are never read as rich markup."""
     from rich.text import Text
@@ -121,14 +114,14 @@ def snapshot_dict(snapshot: StatusSnapshot) -> dict:
     def task(t: Any) -> dict:
         return {"id": t.id, "task_name": t.task_name, "sequence_number": t.sequence_number,
                 "status": t.status, "try_number": t.try_number, "begin_time": t.begin_time,
-                "end_time": t.end_time, "duration_s": rounded(_seconds(t.begin_time,
+                "end_time": t.end_time, "duration_s": rounded(elapsed_s(t.begin_time,
                                                                          t.end_time, now))}
 
     def execution(e: Any, tasks: List[Any]) -> dict:
         return {"id": e.id, "namespace": e.namespace, "workflow_name": e.workflow_name,
                 "status": e.status, "waiting_for": e.waiting_for, "begin_time": e.begin_time,
                 "end_time": e.end_time,
-                "duration_s": rounded(_seconds(e.begin_time, e.end_time, now)),
+                "duration_s": rounded(elapsed_s(e.begin_time, e.end_time, now)),
                 "reason": e.reason, "tasks": [task(t) for t in _by_name(tasks)]}
 
     return {
@@ -175,7 +168,7 @@ def render(snapshot: StatusSnapshot) -> Any:
             _row(runs, str(execution.id) if i == 0 else "",
                          f"{execution.namespace}.{execution.workflow_name}" if i == 0 else "",
                          task.task_name, str(task.sequence_number), task.status,
-                         format_duration(_seconds(task.begin_time, task.end_time, now)))
+                         format_duration(elapsed_s(task.begin_time, task.end_time, now)))
         if execution.waiting_for or not tasks:
             first = not tasks
             _row(runs, str(execution.id) if first else "",
@@ -219,7 +212,7 @@ def _finished_table(snapshot: StatusSnapshot, now: int) -> Any:
     for execution, tasks in snapshot.finished:
         _row(table, str(execution.id), f"{execution.namespace}.{execution.workflow_name}",
              execution.status, format_time_ms(execution.end_time),
-             format_duration(_seconds(execution.begin_time, execution.end_time, now)),
+             format_duration(elapsed_s(execution.begin_time, execution.end_time, now)),
              task_summary(tasks))
     return table
 

@@ -3,16 +3,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import subprocess
 import sys
-import time
 from typing import Optional
 
 import click
 
-from aiflow_lite.cli.server import START_TIMEOUT_S, STOP_TIMEOUT_S, daemon_option
+from aiflow_lite.cli.server import START_TIMEOUT_S, daemon_option
 
 _options = [
     click.option("--host", default=None, help="Address to bind (default rest_host, 127.0.0.1; "
@@ -45,7 +42,7 @@ def start(daemon: bool, host: Optional[str], port: Optional[int], read_only: boo
 
     Example: aiflow webserver start -d --port 0
     """
-    from aiflow_lite.config import load_aiflow_settings, log_directory
+    from aiflow_lite.config import load_aiflow_settings
     from aiflow_lite.errors import AiflowError
     from aiflow_lite.web.context import check_bind
     from aiflow_lite.web.serve import ADDRESS_FILE, running_pid, web_settings
@@ -62,15 +59,9 @@ def start(daemon: bool, host: Optional[str], port: Optional[int], read_only: boo
 
         run(settings, host, port, read_only)
         return
-    from aiflow_lite.cli.server import _last_error, port_answers
+    from aiflow_lite.cli.server import launch_daemon, port_answers, wait_until_up
     from aiflow_lite.web.serve import read_address
 
-    log_dir = log_directory(settings)
-    os.makedirs(log_dir, exist_ok=True)
-    log_path = os.path.join(log_dir, "webserver.log")
-    address_file = os.path.join(settings.home, ADDRESS_FILE)
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(address_file)  # a killed webserver's: only the new one's may be read below
     argv = [sys.executable, "-m", "aiflow_lite.web.serve"]
     if host:
         argv += ["--host", host]
@@ -78,21 +69,15 @@ def start(daemon: bool, host: Optional[str], port: Optional[int], read_only: boo
         argv += ["--port", str(port)]
     if read_only:
         argv.append("--read-only")
-    with open(log_path, "ab") as log:
-        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True,
-                                   close_fds=True)
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while True:  # up means: its pidfile names it and its port answers
+    process, log_path = launch_daemon(argv, settings, "webserver.log",
+                                      os.path.join(settings.home, ADDRESS_FILE))
+
+    def up() -> Optional[str]:  # its pidfile names it and its port answers
         address = read_address(settings)
-        if running_pid(settings) == process.pid and address and port_answers(address):
-            break
-        if process.poll() is not None or time.monotonic() > deadline:
-            if process.poll() is None:
-                process.terminate()
-            raise AiflowError(f"the webserver did not start: {_last_error(log_path)} "
-                              f"(log: {log_path})")
-        time.sleep(0.02)
+        return address if running_pid(settings) == process.pid and address and \
+            port_answers(address) else None
+
+    address = wait_until_up(process, up, START_TIMEOUT_S, "webserver", log_path)
     click.echo(f"AIFlow webserver started (pid {process.pid}), serving http://{address}/"
                f"{' read-only' if read_only else ''}; log: {log_path}")
 
@@ -103,11 +88,8 @@ def stop() -> None:
 
     Example: aiflow webserver stop
     """
-    import signal
-
+    from aiflow_lite.cli.server import stop_and_wait
     from aiflow_lite.config import load_aiflow_settings
-    from aiflow_lite.errors import AiflowError
-    from aiflow_lite.procfs import is_running
     from aiflow_lite.web.serve import running_pid
 
     settings = load_aiflow_settings()
@@ -115,11 +97,5 @@ def stop() -> None:
     if pid is None:
         click.echo(f"No webserver runs for {settings.home}.")
         return
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_TIMEOUT_S
-    while running_pid(settings) is not None or is_running(pid):  # its files gone, then itself
-        if time.monotonic() > deadline:
-            raise AiflowError(f"the webserver (pid {pid}) did not stop within "
-                              f"{STOP_TIMEOUT_S:.0f}s")
-        time.sleep(0.02)
+    stop_and_wait(pid, lambda: running_pid(settings) is not None, "webserver")
     click.echo(f"AIFlow webserver stopped (pid {pid}).")

@@ -9,6 +9,7 @@ import hashlib
 import os
 from typing import List, Optional
 
+from aiflow_lite.blob import plain_file_name
 from aiflow_lite.errors import HomeError, InvalidInput, NotFound
 from aiflow_lite.events import now_ms, validate_name
 from aiflow_lite.meta import ArtifactMeta
@@ -43,20 +44,13 @@ def blob_name(content_hash: str, file_name: str) -> str:
     return f"artifacts/{content_hash[:2]}/{content_hash}/{file_name}"
 
 
-def check_file_name(file_name: str) -> str:
-    if (not file_name or file_name in (".", "..") or os.path.basename(file_name) != file_name
-            or "\\" in file_name or "\x00" in file_name):
-        raise InvalidInput(f"invalid artifact file name {file_name!r}: a plain file name")
-    return file_name
-
-
 class ArtifactStore(MetaStore):
     def add(self, name: str, uri: str, file_name: str, content_hash: str, size: int,
             description: Optional[str] = None,
             namespace: Optional[str] = None) -> ArtifactMeta:
         """Record the next version of `name` for bytes the blob manager already holds."""
         validate_name(name, "artifact name")
-        check_file_name(file_name)
+        plain_file_name(file_name)
         text(description, "description")
         with self.db.transaction():
             namespace = self.namespace(namespace)

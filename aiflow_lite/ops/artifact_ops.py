@@ -21,14 +21,15 @@ def _blob_manager():  # type: ignore[no-untyped-def]
 def register_artifact(name: str, path: str, description: Optional[str] = None,
                       namespace: Optional[str] = None) -> ArtifactMeta:
     """Store the file at `path` as the next version of artifact `name`."""
+    from aiflow_lite.blob import plain_file_name
     from aiflow_lite.events import validate_name
-    from aiflow_lite.meta_service.artifacts import blob_name, check_file_name, file_digest
+    from aiflow_lite.meta_service.artifacts import blob_name, file_digest
 
     validate_name(name, "artifact name")  # before any bytes are stored
     with stores() as s:
         s.artifacts.namespace(namespace)  # it exists
     path = os.path.abspath(os.path.expanduser(path))
-    file_name = check_file_name(os.path.basename(path))
+    file_name = plain_file_name(os.path.basename(path))
     content_hash, size = file_digest(path)
     uri = _blob_manager().upload(path, blob_name(content_hash, file_name))
     with stores() as s:
@@ -64,32 +65,18 @@ def download_artifact(name: str, dest: str, version: Optional[int] = None,
     return fetch_artifact(artifact, dest, _blob_manager(), overwrite)
 
 
-def place_file(local: str, target: str, overwrite: bool) -> None:
-    """Move `local` to `target` in one step; without `overwrite`, never over an existing file
-    (a hard link fails when the target exists, so there is no window between check and move)."""
-    from aiflow_lite.errors import InvalidInput
-
-    if overwrite:
-        os.replace(local, target)
-        return
-    try:
-        os.link(local, target)
-    except FileExistsError:
-        raise InvalidInput(f"{target} already exists; remove it, or overwrite it with "
-                           "overwrite=True (--overwrite)") from None
-
-
 def fetch_artifact(artifact: ArtifactMeta, dest: str, blob: object,
                    overwrite: bool = False) -> str:
     """Download into a temporary directory beside the target, verify, then rename: a reader
     of `dest` never sees a partial or corrupt file."""
     import tempfile
 
+    from aiflow_lite.blob import place_file, plain_file_name
     from aiflow_lite.errors import HomeError
-    from aiflow_lite.meta_service.artifacts import check_file_name, file_digest
+    from aiflow_lite.meta_service.artifacts import file_digest
 
     dest = os.path.abspath(os.path.expanduser(dest))
-    target = os.path.join(dest, check_file_name(artifact.file_name))
+    target = os.path.join(dest, plain_file_name(artifact.file_name))
     try:
         os.makedirs(dest, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=dest, prefix=".aiflow-download-") as tmp:

@@ -246,16 +246,6 @@ class RemoteOps:
         self.connection.close()
 
 
-def plain_file_name(file_name: str) -> str:
-    """What an artifact's file is called: no directory part, no `..`, no NUL (the check of
-    `aiflow_lite.meta_service.artifacts.check_file_name`, which this layer cannot import)."""
-    if (not isinstance(file_name, str) or not file_name or file_name in (".", "..")
-            or os.path.basename(file_name) != file_name or "\\" in file_name
-            or "\x00" in file_name):
-        raise InvalidInput(f"invalid artifact file name {file_name!r}: a plain file name")
-    return file_name
-
-
 def write_artifact(artifact: Any, content: bytes, dest: str, overwrite: bool = False) -> str:
     """Write a downloaded artifact's bytes into the directory `dest` as its file name, as
     `aiflow_lite.ops.artifact_ops.fetch_artifact` does locally: checked against its sha256
@@ -263,6 +253,8 @@ def write_artifact(artifact: Any, content: bytes, dest: str, overwrite: bool = F
     `dest` never sees a partial or corrupt file."""
     import hashlib
     import tempfile
+
+    from aiflow_lite.blob import place_file, plain_file_name
 
     dest = os.path.abspath(os.path.expanduser(dest))
     target = os.path.join(dest, plain_file_name(artifact.file_name))
@@ -276,14 +268,7 @@ def write_artifact(artifact: Any, content: bytes, dest: str, overwrite: bool = F
             local = os.path.join(tmp, "received")
             with open(local, "wb") as fh:
                 fh.write(content)
-            if overwrite:
-                os.replace(local, target)
-            else:
-                try:  # never over an existing file: a link fails when the target exists
-                    os.link(local, target)
-                except FileExistsError:
-                    raise InvalidInput(f"{target} already exists; remove it, or overwrite "
-                                       "it with overwrite=True (--overwrite)") from None
+            place_file(local, target, overwrite)
     except OSError as exc:
         raise HomeError(f"cannot write {target}: {exc.strerror or exc}") from exc
     return target
@@ -293,6 +278,7 @@ def artifact_request(name: str, path: str, description: Optional[str],
                      namespace: Optional[str]) -> pb.RegisterArtifactRequest:
     """The client's file at `path` as its name and bytes, checked as a local registration
     checks them (the name first: no bytes are read for a bad one)."""
+    from aiflow_lite.blob import plain_file_name
     from aiflow_lite.events import validate_name
 
     validate_name(name, "artifact name")

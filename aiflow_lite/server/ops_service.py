@@ -121,10 +121,9 @@ class OpsService:
     def register_artifact(self, request: pb.RegisterArtifactRequest) -> Any:
         """The client's file, written under its own name into a temporary directory, registered
         as a local file is; the directory goes once the blob manager holds the bytes."""
-        from aiflow_lite.blob import temporary_directory
-        from aiflow_lite.meta_service.artifacts import check_file_name
+        from aiflow_lite.blob import plain_file_name, temporary_directory
 
-        file_name = check_file_name(request.path.file_name)  # a plain name, nothing else
+        file_name = plain_file_name(request.path.file_name)  # a plain name, nothing else
         content = request.path.content
         request.ClearField("path")  # the other fields are read as any request's are
         values = read(request)

@@ -84,13 +84,8 @@ def timed(endpoint: Callable[[Request], Response]) -> Callable[[Request], Respon
 # -- query and path parameters -------------------------------------------------------------------
 
 
-def _number(value: Any, what: str, default: Optional[int] = None) -> Optional[int]:
-    """A whole number >= 0 from the request (`default` when absent), at most SQLite's."""
-    return positive_int(value, what, default)
-
-
 def _whole(value: Any, what: str) -> int:
-    number = _number(value, what)
+    number = positive_int(value, what)
     if number is None:
         raise InvalidInput(f"{what} is required")
     return number
@@ -103,10 +98,10 @@ def _id(request: Request, name: str = "id") -> int:
 def _paging(request: Request) -> tuple:
     """(limit, offset): `limit` 1..MAX_LIMIT (default DEFAULT_LIMIT), `offset` >= 0."""
     query = request.query_params
-    limit = _number(query.get("limit"), "limit", records.DEFAULT_LIMIT)
+    limit = positive_int(query.get("limit"), "limit", records.DEFAULT_LIMIT)
     if not 1 <= limit <= records.MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {records.MAX_LIMIT}, got {limit}")
-    return limit, _number(query.get("offset"), "offset", 0)
+    return limit, positive_int(query.get("offset"), "offset", 0)
 
 
 def _required(request: Request, name: str) -> str:
@@ -125,7 +120,7 @@ def _namespace(request: Request, default: Optional[str] = "default") -> Optional
 
 
 def _version(request: Request) -> Optional[int]:
-    version = _number(request.query_params.get("version"), "version")
+    version = positive_int(request.query_params.get("version"), "version")
     if version == 0:
         raise InvalidInput("version must be >= 1, got 0")
     return version
@@ -173,7 +168,7 @@ def task_log(request: Request) -> Response:
     """The task's log as text/plain (`tail=N`: its last N lines); only a file in the home."""
     from starlette.responses import PlainTextResponse
 
-    tail = _number(request.query_params.get("tail"), "tail")
+    tail = positive_int(request.query_params.get("tail"), "tail")
     if tail == 0:
         raise InvalidInput("tail must be >= 1, got 0")
     path = records.task_log_path(_id(request), ctx_of(request).settings)
@@ -185,7 +180,7 @@ def events(request: Request) -> Response:
     limit, _ = _paging(request)
     return Json(records.events(request.query_params.get("key") or "*",
                                _namespace(request, None),
-                               _number(request.query_params.get("begin_offset"),
+                               positive_int(request.query_params.get("begin_offset"),
                                             "begin_offset", 0),
                                limit, _flag(request, "internal")))
 
@@ -232,7 +227,7 @@ def metrics(request: Request) -> Response:
     return Json(records.metrics(
         _optional(request, "key"), _optional(request, "model"), _version(request),
         _optional(request, "dataset"),
-        _number(query.get("task_execution_id"), "task_execution_id"),
+        positive_int(query.get("task_execution_id"), "task_execution_id"),
         _namespace(request, None), *_paging(request)))
 
 
