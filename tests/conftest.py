@@ -18,6 +18,16 @@ from aiflow_lite.ns.event_log import EventLog
 TESTS = Path(__file__).parent
 
 
+def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
+    """Longest first: the real-engine tests, then the other slow ones, then the rest (each group
+    in file order). Spread over `-n` workers, a long test started last would be the run's tail."""
+    def rank(item: pytest.Item) -> int:
+        return 0 if item.get_closest_marker("engines") else 1 if item.get_closest_marker("slow") \
+            else 2
+
+    items.sort(key=rank)
+
+
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "home"

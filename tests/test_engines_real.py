@@ -28,6 +28,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.engines]
 ROOT = Path(__file__).resolve().parents[1]
 AIFLOW = [sys.executable, "-c", "from aiflow_lite.cli.aiflow import main; main()"]
 ENGINES = Path(os.environ.get("AIFLOW_ENGINES_DIR", "~/.cache/aiflow_lite/engines")).expanduser()
+#: JVM flags for jobs of a few seconds: the quick (C1) JIT only and one GC thread. Every engine
+#: JVM here starts, runs a tiny job and exits; full JIT compilation cost them ~40 % more CPU
+#: (99 -> 60 s for this module on 2 cores) and bought nothing. A value set outside wins.
+QUICK_JVM = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 
 
 def engine(name: str) -> str:
@@ -70,7 +74,7 @@ def aiflow_run(tmp_path):
     run_home = tmp_path / "run_home"
 
     def run(workflow: Path, *args: str, timeout: float = 240) -> tuple:
-        env = {**os.environ, "AIFLOW_TEST_MARKER": marker}
+        env = {"JAVA_TOOL_OPTIONS": QUICK_JVM, **os.environ, "AIFLOW_TEST_MARKER": marker}
         proc = subprocess.run([*AIFLOW, "run", str(workflow), "--home", str(run_home), "-o",
                                "json", "--timeout", str(timeout), *args], capture_output=True,
                               text=True, timeout=timeout + 60, env=env)
