@@ -69,8 +69,8 @@ class ServerProcess:
             try:
                 self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                # Seen once in many runs and not reproduced: a bug to find, so say where its
-                # threads are (faulthandler dumps them on SIGABRT) in the run's warnings.
+                # A bug (one was: a SIGTERM taken by a gRPC thread, see signal_wakeup): say
+                # where its threads are (faulthandler dumps them on SIGABRT) in the warnings.
                 self.proc.send_signal(signal.SIGABRT)
                 try:
                     _, stuck = self.proc.communicate(timeout=20)

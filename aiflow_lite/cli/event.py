@@ -156,14 +156,15 @@ def listen(key: str, server_uri: Optional[str], namespace: Optional[str],
         except (BrokenPipeError, ValueError):
             done.set()
 
-    stop = lambda *_: done.set()  # noqa: E731
+    stopped: list = []  # a handler sets a flag: Event.set() in one can deadlock its wait()
+    stop = lambda *_: stopped.append(True)  # noqa: E731
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         with _client(server_uri) as client:
             client.register_listener(show, [key], begin_ms, namespace=namespace,
                                      begin_offset=begin_offset)
             click.echo(f"Listening to events of {key!r}; Ctrl-C to stop.", err=True)
-            while not done.wait(0.5):
+            while not (stopped or done.wait(0.5)):  # a signal on another thread: <= 0.5 s
                 pass
     finally:
         for sig, handler in previous.items():

@@ -18,7 +18,6 @@ import logging
 import os
 import signal
 import sys
-import threading
 from typing import Callable, Optional
 
 from aiflow_lite.config import Settings, load_aiflow_settings, load_notification_settings
@@ -29,6 +28,7 @@ from aiflow_lite.engine.lock import (
 )
 from aiflow_lite.errors import AiflowError
 from aiflow_lite.server.grpc_server import RpcServer, write_address_file
+from aiflow_lite.signal_wakeup import SignalWakeup
 
 log = logging.getLogger(__name__)
 
@@ -89,15 +89,18 @@ def run_notification_server() -> None:
         _apply_retention(settings)
         rpc = RpcServer(settings, settings.server_host, settings.server_port,
                         with_ops=False)
-        stopping = threading.Event()
-        _on_signals(stopping.set)
+        stopped: list = []  # a flag, not an Event: see aiflow_lite.signal_wakeup
+        wakeup = SignalWakeup()  # a SIGTERM landing on a gRPC thread still wakes us
+        _on_signals(lambda: stopped.append(True))
         write_address_file(address_file, rpc.address)
         log.info("notification server for %s: pid %d, on %s%s", settings.db_path, os.getpid(),
                  rpc.address, " (TLS)" if rpc.tls else "")
         try:
-            while not stopping.wait(RETENTION_EVERY_S):
-                _apply_retention(settings)  # remote clients never prune: the server does
+            while not stopped:
+                if not wakeup.wait(RETENTION_EVERY_S):
+                    _apply_retention(settings)  # remote clients never prune: the server does
         finally:
+            wakeup.close()
             _remove(address_file)
             rpc.stop()
             log.info("notification server stopped")

@@ -1,0 +1,49 @@
+"""Waking a main thread that sleeps while a signal lands on another of its process's threads.
+
+The kernel may hand a process-directed signal (SIGTERM from `server stop`, Ctrl-C) to any
+thread, a gRPC or pool thread included. CPython then only notes it: the Python handler runs in
+the main thread once that thread runs bytecode again, so a main thread asleep in a long
+`Event.wait()` or `poll()` runs it only at its timeout (seen: a notification server that let a
+SIGTERM wait for its 600 s retention timer). `signal.set_wakeup_fd` has the C-level handler,
+in whatever thread it runs, write to a socket the main thread sleeps on.
+
+A handler should then only set a flag: one that calls `Event.set()` can deadlock if it runs
+while the main thread holds that event's lock (inside its own `wait()`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import select
+import signal
+import socket
+
+
+class SignalWakeup:
+    """While open, every signal with a Python handler makes `wait` return. Main thread only."""
+
+    def __init__(self) -> None:
+        self._read, self._write = socket.socketpair()
+        self._read.setblocking(False)
+        self._write.setblocking(False)
+        self._previous = signal.set_wakeup_fd(self._write.fileno(), warn_on_full_buffer=False)
+
+    def wait(self, timeout_s: float) -> bool:
+        """Sleep until a signal arrives or `timeout_s` passes; True when a signal woke it. The
+        signal's Python handler has run by the time this returns to its caller's next line."""
+        woken = bool(select.select([self._read], [], [], max(0.0, timeout_s))[0])
+        with contextlib.suppress(BlockingIOError):
+            while self._read.recv(64):
+                pass
+        return woken
+
+    def close(self) -> None:
+        signal.set_wakeup_fd(self._previous)
+        self._read.close()
+        self._write.close()
+
+    def __enter__(self) -> SignalWakeup:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
