@@ -26,12 +26,14 @@ class SignalWakeup:
         self._read, self._write = socket.socketpair()
         self._read.setblocking(False)
         self._write.setblocking(False)
+        self._poll = select.poll()  # not select(): any fd number
+        self._poll.register(self._read.fileno(), select.POLLIN)
         self._previous = signal.set_wakeup_fd(self._write.fileno(), warn_on_full_buffer=False)
 
     def wait(self, timeout_s: float) -> bool:
         """Sleep until a signal arrives or `timeout_s` passes; True when a signal woke it. The
         signal's Python handler has run by the time this returns to its caller's next line."""
-        woken = bool(select.select([self._read], [], [], max(0.0, timeout_s))[0])
+        woken = bool(self._poll.poll(max(0.0, timeout_s) * 1000))
         with contextlib.suppress(BlockingIOError):
             while self._read.recv(64):
                 pass
