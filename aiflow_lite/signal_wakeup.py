@@ -9,6 +9,10 @@ in whatever thread it runs, write to a socket the main thread sleeps on.
 
 A handler should then only set a flag: one that calls `Event.set()` can deadlock if it runs
 while the main thread holds that event's lock (inside its own `wait()`).
+
+Where the main thread is the one that must hear a stop (a worker blocked in its child's
+`wait()`), the other way round: threads we start there never take SIGTERM or SIGINT
+(`stop_signals_blocked`), so the kernel hands those to the main thread itself.
 """
 
 from __future__ import annotations
@@ -17,6 +21,20 @@ import contextlib
 import select
 import signal
 import socket
+from typing import Iterator
+
+STOP_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT})
+
+
+@contextlib.contextmanager
+def stop_signals_blocked() -> Iterator[None]:
+    """Threads started inside inherit a signal mask without SIGTERM and SIGINT: the kernel
+    never hands them one (a stop pending meanwhile reaches this thread when it leaves)."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 class SignalWakeup:

@@ -19,8 +19,11 @@ TESTS = Path(__file__).parent
 
 
 def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
-    """Longest first: the real-engine tests, then the other slow ones, then the rest (each group
-    in file order). Spread over `-n` workers, a long test started last would be the run's tail."""
+    """Longest first: the real-engine tests, then the other slow ones, then the rest, each
+    group in file order (module-scoped fixtures rely on it). Under `-n`, worksteal gives the
+    first worker the long tests and the others steal from its tail as they run dry, so the
+    long tests start early instead of being the run's tail. (Dealing them round-robin instead
+    broke test_meta_rpc's module fixture order: its tests share one client home.)"""
     def rank(item: pytest.Item) -> int:
         return 0 if item.get_closest_marker("engines") else 1 if item.get_closest_marker("slow") \
             else 2

@@ -18,6 +18,8 @@ def test_ci_runs_the_readme_test_command_verbatim():
     assert command.startswith("python3 -m pip install -e '.[test]' && python3 -m pytest")
     lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
     assert lines.count(command) == 1
+    # `set -e` ignores a failure left of `&&`: a failed install must still fail CI.
+    assert lines[lines.index(command) + 1].startswith("[ $? -eq 0 ] || exit 1")
 
 
 def test_the_test_extras_hold_what_the_command_uses():

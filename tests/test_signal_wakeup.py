@@ -56,3 +56,52 @@ def test_a_server_stops_when_sigterm_lands_on_a_grpc_thread(tmp_path, servers, r
         time.sleep(0.02)
     assert server.proc.returncode == 0
     assert not Path(tmp_path / "h" / f"{role}_server.addr").exists()
+
+
+def _blocked_signals(tid: int) -> int:
+    status = Path(f"/proc/self/task/{tid}/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("SigBlk:"))
+               .split()[1], 16)
+
+
+def _bit(signum: int) -> int:
+    return 1 << (signum - 1)
+
+
+def test_threads_started_with_stop_signals_blocked_never_take_a_stop():
+    from aiflow_lite.signal_wakeup import stop_signals_blocked
+
+    before = _blocked_signals(threading.get_native_id())
+    release, started = threading.Event(), []
+    with stop_signals_blocked():
+        thread = threading.Thread(target=lambda: (started.append(threading.get_native_id()),
+                                                  release.wait()), daemon=True)
+        thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not started:
+            assert time.monotonic() < deadline
+            time.sleep(0.005)
+        mask = _blocked_signals(started[0])
+        assert mask & _bit(signal.SIGTERM) and mask & _bit(signal.SIGINT)
+        assert _blocked_signals(threading.get_native_id()) == before  # this thread: as it was
+    finally:
+        release.set()
+        thread.join()
+
+
+def test_a_worker_s_heartbeat_thread_leaves_a_stop_to_the_main_thread(home):
+    from aiflow_lite.config import load_aiflow_settings
+    from aiflow_lite.engine.launch.worker import _Heartbeat
+
+    settings = load_aiflow_settings()
+    before = set(os.listdir("/proc/self/task"))
+    heartbeat = _Heartbeat(settings, task_execution_id=1, pid=os.getpid())
+    try:
+        deadline = time.monotonic() + 10
+        while not (new := set(os.listdir("/proc/self/task")) - before):
+            assert time.monotonic() < deadline, "no heartbeat thread"
+            time.sleep(0.005)
+        assert all(_blocked_signals(int(tid)) & _bit(signal.SIGTERM) for tid in new)
+    finally:
+        heartbeat.stop()

@@ -19,6 +19,7 @@ from collections import deque
 from typing import Callable, Dict, List, Optional, Sequence
 
 from aiflow_lite.errors import InvalidInput
+from aiflow_lite.signal_wakeup import stop_signals_blocked
 from aiflow_lite.stopping import stop_deferred
 
 #: Seconds between SIGTERM and SIGKILL when a client is stopped.
@@ -73,7 +74,8 @@ class Client:
             )
         self._reader = threading.Thread(target=self._copy_output, name="aiflow-client-output",
                                         daemon=True)
-        self._reader.start()
+        with stop_signals_blocked():  # a stop must reach the main thread, blocked in wait()
+            self._reader.start()
 
     def _copy_output(self) -> None:
         assert self.process is not None and self.process.stdout is not None

@@ -91,11 +91,11 @@ def run_notification_server() -> None:
                         with_ops=False)
         stopped: list = []  # a flag, not an Event: see aiflow_lite.signal_wakeup
         wakeup = SignalWakeup()  # a SIGTERM landing on a gRPC thread still wakes us
-        _on_signals(lambda: stopped.append(True))
-        write_address_file(address_file, rpc.address)
-        log.info("notification server for %s: pid %d, on %s%s", settings.db_path, os.getpid(),
-                 rpc.address, " (TLS)" if rpc.tls else "")
         try:
+            _on_signals(lambda: stopped.append(True))
+            write_address_file(address_file, rpc.address)
+            log.info("notification server for %s: pid %d, on %s%s", settings.db_path,
+                     os.getpid(), rpc.address, " (TLS)" if rpc.tls else "")
             while not stopped:
                 if not wakeup.wait(RETENTION_EVERY_S):
                     _apply_retention(settings)  # remote clients never prune: the server does

@@ -28,6 +28,7 @@ from aiflow_lite.config import Settings, blob_manager_settings, load_aiflow_sett
 from aiflow_lite.engine.launch.protocol import Go, Order, ProtocolError, decode, split_lines
 from aiflow_lite.engine.launch.results import result_path, write_result
 from aiflow_lite.events import now_ms
+from aiflow_lite.signal_wakeup import stop_signals_blocked
 from aiflow_lite.status import TaskStatus
 from aiflow_lite.stopping import defer_stop
 from aiflow_lite.task_context import TASK_CONTEXT_ENV
@@ -230,8 +231,10 @@ class _Heartbeat:
                     db.close()
 
         # A raw thread: threading.Thread.start() waits until the new thread runs, which cost a
-        # short task up to several ms of its start. Nothing joins it (the worker exits).
-        _thread.start_new_thread(beat, ())
+        # short task up to several ms of its start. Nothing joins it (the worker exits). Deaf
+        # to stops: a SIGTERM must reach the main thread, whatever it is blocked in.
+        with stop_signals_blocked():
+            _thread.start_new_thread(beat, ())
 
     def stop(self) -> None:
         self._stop.set()
