@@ -17,24 +17,34 @@ Where the main thread is the one that must hear a stop (a worker blocked in its 
 
 from __future__ import annotations
 
+import _signal  # the C module under `signal`: see set_handler
 import contextlib
 import select
 import signal
 import socket
-from typing import Iterator
+from typing import Any, Iterator
 
 STOP_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT})
+
+
+def set_handler(signum: int, handler: Any) -> None:
+    """`signal.signal` without its answer. The `signal` module turns the previous handler into
+    a `Handlers` member, and when that handler is a Python function it does so by raising and
+    catching a ValueError: in a forked worker, ~0.1 ms and a dozen copy-on-write page faults a
+    call, on the path of every task's start."""
+    _signal.signal(signum, handler if callable(handler) else int(handler))
 
 
 @contextlib.contextmanager
 def stop_signals_blocked() -> Iterator[None]:
     """Threads started inside inherit a signal mask without SIGTERM and SIGINT: the kernel
-    never hands them one (a stop pending meanwhile reaches this thread when it leaves)."""
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    never hands them one (a stop pending meanwhile reaches this thread when it leaves). Plain
+    numbers in and out (`_signal`): the `signal` wrapper makes a `Signals` member of each."""
+    previous = _signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        _signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 class SignalWakeup:

@@ -68,6 +68,24 @@ def _bit(signum: int) -> int:
     return 1 << (signum - 1)
 
 
+def test_set_handler_installs_a_function_and_restores_the_default():
+    from aiflow_lite.signal_wakeup import set_handler
+
+    seen = []
+    previous = signal.getsignal(signal.SIGUSR1)
+    try:
+        set_handler(signal.SIGUSR1, lambda signum, frame: seen.append(signum))
+        signal.raise_signal(signal.SIGUSR1)
+        assert seen == [signal.SIGUSR1]
+        set_handler(signal.SIGUSR1, signal.SIG_IGN)  # a Handlers member, as callers pass it
+        signal.raise_signal(signal.SIGUSR1)
+        assert seen == [signal.SIGUSR1]
+        set_handler(signal.SIGUSR1, signal.SIG_DFL)
+        assert signal.getsignal(signal.SIGUSR1) == signal.SIG_DFL
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+
+
 def test_threads_started_with_stop_signals_blocked_never_take_a_stop():
     from aiflow_lite.signal_wakeup import stop_signals_blocked
 

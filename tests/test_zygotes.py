@@ -76,6 +76,28 @@ def test_later_tasks_fork_from_a_zygote_that_loaded_the_file_once(tmp_path):
     assert not os.listdir(tmp_path / "home" / "results")  # every result was read and removed
 
 
+@pytest.mark.slow
+def test_a_forked_task_reads_an_empty_stdin(tmp_path):
+    """Not the fork server's protocol pipe: sys.stdin reads /dev/null, in a zygote's child too."""
+    marks = tmp_path / "stdin.txt"
+    path = tmp_path / "reads.py"
+    path.write_text("import os, sys\n"
+                    "from ai_flow.model.workflow import Workflow\n"
+                    "from ai_flow.operators.python import PythonOperator\n"
+                    "def read():\n"
+                    f"    with open({str(marks)!r}, 'a') as f:\n"
+                    "        fd0 = os.readlink('/proc/self/fd/0')\n"
+                    "        f.write(f'{sys.stdin.read()!r} {fd0}\\n')\n"
+                    "with Workflow(name='reads'):\n"
+                    "    tasks = [PythonOperator(name=f't{i}', python_callable=read)\n"
+                    "             for i in range(4)]\n"
+                    "    for prev, task in zip(tasks, tasks[1:]):\n"
+                    "        task.start_after(prev)\n")
+    proc = _run(path, tmp_path / "home")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert marks.read_text().splitlines() == ["'' /dev/null"] * 4
+
+
 UNSAFE_TO_FORK = {  # what a file's top level may do that makes forking its tasks unsafe
     "a thread": "import threading\n"
                 "threading.Thread(target=threading.Event().wait, daemon=True).start()",

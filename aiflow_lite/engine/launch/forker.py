@@ -30,6 +30,7 @@ from aiflow_lite.engine.launch.protocol import (
     split_lines,
     write_all,
 )
+from aiflow_lite.signal_wakeup import set_handler
 
 #: Workers forked ahead of demand (by the server and by each zygote), each waiting for one task.
 SPARES = 2
@@ -90,11 +91,9 @@ def _detach() -> None:
     # (by a task's file, say); a signal must never write a byte into that file.
     signal.set_wakeup_fd(-1)
     os.setsid()
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    null_stdio()
-    sys.stdin = open(0, closefd=False)  # noqa: SIM115 (the process's own fds)
+    for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT):
+        set_handler(signum, signal.SIG_DFL)
+    null_stdio()  # (sys.stdin, inherited, reads fd 0: /dev/null now; it never buffered)
 
 
 def null_stdio() -> None:

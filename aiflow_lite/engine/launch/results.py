@@ -14,6 +14,7 @@ import json
 import os
 from typing import Optional, Tuple
 
+from aiflow_lite.engine.launch.protocol import write_all
 from aiflow_lite.status import TaskStatus
 
 Result = Tuple[TaskStatus, Optional[str]]
@@ -31,14 +32,17 @@ def result_path(home: str, task_execution_id: int, try_number: int, pid: int) ->
 
 def write_result(path: str, status: TaskStatus, message: Optional[str]) -> None:
     staging = f"{path}.tmp"
-    text = json.dumps({"status": status.value, "message": message})
-    try:
-        fh = open(staging, "w", encoding="utf-8")  # noqa: SIM115
+    data = json.dumps({"status": status.value, "message": message}).encode()
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
+    try:  # os-level, not open(): a forked worker builds no text and buffer objects for it
+        fd = os.open(staging, flags, 0o644)
     except FileNotFoundError:  # its executor makes the folder; it may have been removed since
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        fh = open(staging, "w", encoding="utf-8")  # noqa: SIM115
-    with fh:
-        fh.write(text)
+        fd = os.open(staging, flags, 0o644)
+    try:
+        write_all(fd, data)
+    finally:
+        os.close(fd)
     os.replace(staging, path)
 
 

@@ -19,7 +19,6 @@ import json
 import os
 import signal
 import sys
-import threading
 import traceback
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -28,7 +27,7 @@ from aiflow_lite.config import Settings, blob_manager_settings, load_aiflow_sett
 from aiflow_lite.engine.launch.protocol import Go, Order, ProtocolError, decode, split_lines
 from aiflow_lite.engine.launch.results import result_path, write_result
 from aiflow_lite.events import now_ms
-from aiflow_lite.signal_wakeup import stop_signals_blocked
+from aiflow_lite.signal_wakeup import set_handler, stop_signals_blocked
 from aiflow_lite.status import TaskStatus
 from aiflow_lite.stopping import defer_stop
 from aiflow_lite.task_context import TASK_CONTEXT_ENV
@@ -157,7 +156,7 @@ def run(order: Order, settings: Optional[Settings] = None, preloaded: Any = None
     except TaskStopped:  # a stop that landed while a failure was being handled
         status, message = TaskStatus.STOPPED, "stopped"
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        set_handler(signal.SIGTERM, signal.SIG_IGN)
         heartbeat.stop()
         write_result(result_path(settings.home, order.task_execution_id, order.try_number,
                                  pid), status, message)
@@ -171,7 +170,7 @@ def _run_task(settings: Settings, order: Order, preloaded: Any) -> tuple:
         if not defer_stop():  # an operator is starting a child: it ends its block first
             raise TaskStopped()
 
-    signal.signal(signal.SIGTERM, stop)
+    set_handler(signal.SIGTERM, stop)
     operator, context = None, None
     try:
         os.environ[TASK_CONTEXT_ENV] = json.dumps({
@@ -190,10 +189,10 @@ def _run_task(settings: Settings, order: Order, preloaded: Any) -> tuple:
                               order.namespace, os.path.dirname(loaded.path))
         operator.start(context)
         operator.await_termination(context)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # done: the result must be reported
+        set_handler(signal.SIGTERM, signal.SIG_IGN)  # done: the result must be reported
         return TaskStatus.SUCCESS, None
     except TaskStopped:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        set_handler(signal.SIGTERM, signal.SIG_IGN)
         if operator is not None:
             try:
                 operator.stop(context)
@@ -201,7 +200,7 @@ def _run_task(settings: Settings, order: Order, preloaded: Any) -> tuple:
                 print(f"[aiflow] stop failed: {exc}", file=sys.stderr)
         return TaskStatus.STOPPED, "stopped"
     except BaseException as exc:  # the user's code: its failure is the task's result
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        set_handler(signal.SIGTERM, signal.SIG_IGN)
         from aiflow_lite.operators.base import TaskFailed
 
         if not isinstance(exc, TaskFailed):  # an operator's own verdict needs no traceback
@@ -213,13 +212,16 @@ class _Heartbeat:
     """Marks the execution alive every `task_heartbeat_interval` seconds, on its own connection."""
 
     def __init__(self, settings: Settings, task_execution_id: int, pid: int) -> None:
-        self._stop = threading.Event()
+        # A held lock, released to stop: cheaper to make in a fresh fork than an Event (a
+        # Condition and its lock, each a Python object), and `acquire(timeout=)` waits alike.
+        self._running = _thread.allocate_lock()
+        self._running.acquire()
         interval = settings.task_heartbeat_interval
 
         def beat() -> None:
             db = None  # opened at the first beat: a short task never pays for it
             try:
-                while not self._stop.wait(interval):
+                while not self._running.acquire(timeout=interval):
                     if db is None:
                         from aiflow_lite.engine.executions import ExecutionStore
                         from aiflow_lite.home import open_database
@@ -237,7 +239,8 @@ class _Heartbeat:
             _thread.start_new_thread(beat, ())
 
     def stop(self) -> None:
-        self._stop.set()
+        if self._running.locked():
+            self._running.release()
 
 
 def main() -> None:
