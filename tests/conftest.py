@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import Callable, Iterator, List, Optional
 
 import pytest
 
@@ -22,13 +22,24 @@ def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
     """Longest first: the real-engine tests, then the other slow ones, then the rest, each
     group in file order (module-scoped fixtures rely on it). Under `-n`, worksteal gives the
     first worker the long tests and the others steal from its tail as they run dry, so the
-    long tests start early instead of being the run's tail. (Dealing them round-robin instead
-    broke test_meta_rpc's module fixture order: its tests share one client home.)"""
+    long tests start early instead of being the run's tail. No test depends on this order:
+    dealt round-robin over the workers, or shuffled, the suite passes too."""
     def rank(item: pytest.Item) -> int:
         return 0 if item.get_closest_marker("engines") else 1 if item.get_closest_marker("slow") \
             else 2
 
     items.sort(key=rank)
+
+
+@pytest.fixture(autouse=True)
+def _ops_forwarding_restored() -> Iterator[None]:
+    """`serve_locally()` holds for a server's whole life, so it is process-wide; a test that
+    makes a web app or an `aiflow run` in this process would otherwise leave every later test
+    in the process with `ops` calls that never reach the server it configured."""
+    from aiflow_lite.ops import backend
+
+    yield
+    backend._local_only = False
 
 
 @pytest.fixture
