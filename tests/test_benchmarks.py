@@ -69,3 +69,20 @@ def test_webserver_benchmark_runs_and_prints_every_figure(tmp_path):
                    "2. executions HTML page", "3. event sent -> SSE message", "p99",
                    "4. idle webserver CPU", "summary:"):
         assert figure in proc.stdout, f"missing {figure!r} in:\n{proc.stdout}"
+
+
+@pytest.mark.slow
+def test_scheduler_benchmark_runs_and_prints_every_figure(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "scheduler.py"), "--latency-runs", "3", "--fan-out",
+         "3", "--chain", "3", "--tasks", "10", "--repeat", "2", "--idle-seconds", "0.2",
+         "--raw", "10"],
+        capture_output=True, text=True, timeout=300, env={"PATH": "/usr/bin:/bin",
+                                                          "HOME": str(tmp_path)},
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    for figure in ("event -> task running p50 (forkserver)", "(spawn)", "fan-out 1+3",
+                   "chain of 3", "10 independent python no-ops, median", "CPU per task",
+                   "idle scheduler CPU", "raw Popen(true)+wait+commit, 10, median",
+                   "figure 4 / raw, median of pairs", "summary:"):
+        assert figure in proc.stdout, f"missing {figure!r} in:\n{proc.stdout}"
