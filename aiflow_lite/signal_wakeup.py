@@ -39,7 +39,7 @@ def set_handler(signum: int, handler: Any) -> None:
 def stop_signals_blocked() -> Iterator[None]:
     """Threads started inside inherit a signal mask without SIGTERM and SIGINT: the kernel
     never hands them one (a stop pending meanwhile reaches this thread when it leaves). Plain
-    numbers in and out (`_signal`): the `signal` wrapper makes a `Signals` member of each."""
+    numbers out (`_signal`): the `signal` wrapper makes a `Signals` member of each."""
     previous = _signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
         yield

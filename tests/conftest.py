@@ -31,15 +31,21 @@ def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
     items.sort(key=rank)
 
 
-@pytest.fixture(autouse=True)
-def _ops_forwarding_restored() -> Iterator[None]:
-    """`serve_locally()` holds for a server's whole life, so it is process-wide; a test that
-    makes a web app or an `aiflow run` in this process would otherwise leave every later test
-    in the process with `ops` calls that never reach the server it configured."""
-    from aiflow_lite.ops import backend
-
+def _local_only_restored() -> Iterator[None]:
+    """`serve_locally()` holds for a server's whole life, so it is process-wide; a test (or a
+    module's fixture) that makes a web app or an `aiflow run` in this process would otherwise
+    leave every later test in the process with `ops` calls that never reach the server it
+    configured. What it was before is put back: a module's own app keeps it for the module."""
+    backend = sys.modules.get("aiflow_lite.ops.backend")  # not imported for a test without it
+    before = backend is not None and backend._local_only
     yield
-    backend._local_only = False
+    backend = sys.modules.get("aiflow_lite.ops.backend")
+    if backend is not None:
+        backend._local_only = before
+
+
+_module_local_only_restored = pytest.fixture(autouse=True, scope="module")(_local_only_restored)
+_test_local_only_restored = pytest.fixture(autouse=True)(_local_only_restored)
 
 
 @pytest.fixture

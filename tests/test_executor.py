@@ -344,3 +344,35 @@ def test_a_spawned_worker_runs_on_go_and_exits_unrun_on_drop(home, tmp_path):
             TaskStatus.QUEUED, NEVER_STARTED)
     finally:
         launcher.close()
+
+
+def test_a_stop_landing_as_the_worker_finishes_still_leaves_a_result(home, monkeypatch):
+    """A SIGTERM that trips just before the handler becomes SIG_IGN (here, on a task that is
+    not in its snapshot) ends as STOPPED, with a result file: it once escaped run()'s cleanup
+    and the worker exited without reporting anything."""
+    from types import SimpleNamespace
+
+    from aiflow_lite.config import load_aiflow_settings
+    from aiflow_lite.engine.launch import worker
+
+    real, calls = worker.set_handler, []
+
+    def stop_lands_first(signum, handler):
+        if handler == signal.SIG_IGN and not calls:
+            calls.append(signum)
+            os.kill(os.getpid(), signal.SIGTERM)  # trips the worker's Python handler
+        real(signum, handler)
+
+    monkeypatch.setattr(worker, "set_handler", stop_lands_first)
+    settings = load_aiflow_settings()
+    order = Order(7, 1, 1, "missing", 1, "default", "wf", 1, "", "wf.py", os.devnull)
+    pid = os.fork()
+    if pid == 0:  # the worker's signal handlers must not touch pytest's process
+        code = 3
+        try:
+            code = worker.run(order, settings, SimpleNamespace(workflows=[], path="wf.py"))
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert read_result(result_path(settings.home, 7, 1, pid)) == (TaskStatus.STOPPED, "stopped")

@@ -123,3 +123,20 @@ def test_a_worker_s_heartbeat_thread_leaves_a_stop_to_the_main_thread(home):
         assert all(_blocked_signals(int(tid)) & _bit(signal.SIGTERM) for tid in new)
     finally:
         heartbeat.stop()
+
+
+def test_a_stopped_heartbeat_thread_ends_and_a_second_stop_is_harmless(home):
+    from aiflow_lite.config import load_aiflow_settings
+    from aiflow_lite.engine.launch.worker import _Heartbeat
+
+    before = set(os.listdir("/proc/self/task"))
+    heartbeat = _Heartbeat(load_aiflow_settings(), task_execution_id=1, pid=os.getpid())
+    deadline = time.monotonic() + 10
+    while not (new := set(os.listdir("/proc/self/task")) - before):
+        assert time.monotonic() < deadline, "no heartbeat thread"
+        time.sleep(0.005)
+    heartbeat.stop()
+    heartbeat.stop()
+    while new & set(os.listdir("/proc/self/task")):
+        assert time.monotonic() < deadline, "the heartbeat thread outlived its stop"
+        time.sleep(0.005)

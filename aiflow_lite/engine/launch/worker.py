@@ -156,7 +156,11 @@ def run(order: Order, settings: Optional[Settings] = None, preloaded: Any = None
     except TaskStopped:  # a stop that landed while a failure was being handled
         status, message = TaskStatus.STOPPED, "stopped"
     finally:
-        set_handler(signal.SIGTERM, signal.SIG_IGN)
+        try:
+            set_handler(signal.SIGTERM, signal.SIG_IGN)
+        except TaskStopped:  # one landed as the handler was being changed: a stop all the same
+            status, message = TaskStatus.STOPPED, "stopped"
+            set_handler(signal.SIGTERM, signal.SIG_IGN)
         heartbeat.stop()
         write_result(result_path(settings.home, order.task_execution_id, order.try_number,
                                  pid), status, message)
@@ -206,6 +210,8 @@ def _run_task(settings: Settings, order: Order, preloaded: Any) -> tuple:
         if not isinstance(exc, TaskFailed):  # an operator's own verdict needs no traceback
             traceback.print_exc()
         return TaskStatus.FAILED, f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:500]
+    finally:  # every way out (the early return above included) is deaf to stops
+        set_handler(signal.SIGTERM, signal.SIG_IGN)
 
 
 class _Heartbeat:
