@@ -3,9 +3,11 @@ a server restart, tokens, refusals, limits, TLS, and the one-server-per-home/por
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import socket
 import subprocess
 import threading
 from pathlib import Path
@@ -180,6 +182,60 @@ def test_server_start_d_returns_once_the_port_answers(tmp_path):
     assert "stopped" in stop.stdout
     with pytest.raises(Unreachable):
         NotificationClient(address).latest_offset()
+
+
+class _SlowProxy:
+    """A loopback TCP relay to `port` that holds each new connection `delay` seconds before
+    passing a byte: a server too busy to answer its handshake at once."""
+
+    def __init__(self, port: int, delay: float) -> None:
+        self.port, self.delay = port, delay
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.address = f"127.0.0.1:{self.listener.getsockname()[1]}"
+        self.stopping = threading.Event()
+        self.sockets: List[socket.socket] = [self.listener]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                near, _ = self.listener.accept()
+                self.sockets.append(near)
+                threading.Thread(target=self._relay, args=(near,), daemon=True).start()
+
+    def _relay(self, near: socket.socket) -> None:
+        if self.stopping.wait(self.delay):
+            return
+        far = socket.create_connection(("127.0.0.1", self.port))
+        self.sockets.append(far)
+        for a, b in ((near, far), (far, near)):
+            threading.Thread(target=self._copy, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _copy(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while chunk := source.recv(65536):
+                sink.sendall(chunk)
+
+    def close(self) -> None:
+        self.stopping.set()
+        for sock in self.sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+
+def test_a_server_slow_to_answer_its_first_handshake_is_still_reached(tmp_path, servers):
+    # grpc.min_reconnect_backoff_ms is also each connection attempt's timeout: at 100 ms, the
+    # first call to a busy server (a loaded CI box) failed as unreachable.
+    server = servers(tmp_path / "h", "notification")
+    proxy = _SlowProxy(int(server.address.rsplit(":", 1)[1]), delay=0.5)
+    try:
+        with NotificationClient(proxy.address) as client:
+            client.send_event("k", "v")
+            assert client.count_events("*") == 1
+    finally:
+        proxy.close()
 
 
 def test_rate_limit_refuses_with_a_clear_message(tmp_path, servers):
