@@ -40,7 +40,8 @@ _SPEC_ONLY: dict = {
         "sql_alchemy_pool_size": "there is no SQLAlchemy: each process opens SQLite itself",
         "sql_alchemy_max_overflow": "there is no SQLAlchemy: each process opens SQLite itself",
         "notification_server_uri": "the scheduler reads the home's event log directly",
-        "k8s_executor_config": "tasks run on this machine only (task_executor: local)",
+        "k8s_executor_config": "tasks run on this machine (local) or on Ray (ray), not on "
+                               "Kubernetes",
     },
     NOTIFICATION_CONFIG_FILE: {
         "ha_ttl_ms": "there is no HA mode: one notification server per home",
@@ -52,8 +53,8 @@ _SPEC_ONLY: dict = {
 }
 # Spec options whose value would need what aiflow_lite does not have: refused in one line.
 _UNSUPPORTED_VALUES: dict = {
-    "task_executor": ({"local"}, "aiflow_lite runs tasks on this machine only: use "
-                                 "task_executor: local"),
+    "task_executor": ({"local", "ray"}, "aiflow_lite runs tasks on this machine (local) or on "
+                                        "a Ray cluster (ray): use one of those"),
     "enable_ha": ({"false", "0", "no", "off", "none"}, "aiflow_lite has no HA mode: one "
                   "notification server per home; remove enable_ha"),
 }

@@ -69,8 +69,16 @@ OPTIONS: Tuple[Option, ...] = (
             "other than loopback needs server_token", (AIFLOW,), "`aiflow webserver`"),
     _option("rest_port", int, 8000, "port of the webserver (0: any free port)", (AIFLOW,),
             "`aiflow webserver`"),
-    _option("task_executor", str, "Local", "task executor: local only (workers on this "
-            "machine)", (AIFLOW,), "the scheduler"),
+    _option("task_executor", str, "Local", "task executor: local (workers on this machine) or "
+            "ray (Ray tasks on the cluster at ray_address)", (AIFLOW,), "the scheduler"),
+    _option("ray_address", str, "auto", "address of the Ray cluster (host:port of its head, "
+            "or auto: the one `ray start` started here)", (AIFLOW,),
+            "the scheduler (task_executor: ray)"),
+    _option("ray_task_num_cpus", float, 1, "CPUs Ray reserves for each running task (0.5 "
+            "lets two share a CPU)", (AIFLOW,), "the scheduler (task_executor: ray)"),
+    _option("ray_executor_parallelism", int, 100, "number of tasks submitted to Ray at once "
+            "(Ray runs them as its CPUs allow)", (AIFLOW,),
+            "the scheduler (task_executor: ray)"),
     _option("task_executor_heartbeat_check_interval", float, 10, "seconds between checks of "
             "the running tasks' heartbeats", (AIFLOW,), "the scheduler", positive=True),
     _option("task_heartbeat_timeout", float, 60, "seconds without a heartbeat before a task "

@@ -35,7 +35,7 @@ def test_an_unknown_key_is_named_with_the_closest_one(home):
 @pytest.mark.parametrize(("file", "text", "why"), [
     ("aiflow_server.yaml", "sql_alchemy_pool_size: 5\n", "no SQLAlchemy"),
     ("aiflow_server.yaml", "notification_server_uri: 127.0.0.1:50052\n", "event log directly"),
-    ("aiflow_server.yaml", "k8s_executor_config:\n  namespace: x\n", "this machine only"),
+    ("aiflow_server.yaml", "k8s_executor_config:\n  namespace: x\n", "not on Kubernetes"),
     ("notification_server.yaml", "ha_ttl_ms: 10000\n", "no HA mode"),
     ("aiflow_client.yaml", "blob_manager: {}\n", "inside the call"),
 ])
@@ -51,7 +51,7 @@ def test_spec_options_that_do_nothing_here_say_so(home, file, text, why):
 
 
 @pytest.mark.parametrize(("file", "text", "message"), [
-    ("aiflow_server.yaml", "task_executor: kubernetes\n", "task_executor: local"),
+    ("aiflow_server.yaml", "task_executor: kubernetes\n", "on a Ray cluster (ray)"),
     ("notification_server.yaml", "enable_ha: true\n", "no HA mode"),
 ])
 def test_values_that_need_what_is_missing_are_refused(home, file, text, message):
@@ -62,7 +62,8 @@ def test_values_that_need_what_is_missing_are_refused(home, file, text, message)
     assert message in result.stderr and result.stderr.count("\n") == 1
 
 
-@pytest.mark.parametrize("text", ["task_executor: Local\n", "enable_ha: False\n"])
+@pytest.mark.parametrize("text", ["task_executor: Local\n", "task_executor: ray\n",
+                                  "enable_ha: False\n"])
 def test_the_spec_defaults_of_those_are_accepted(home, text):
     _write(home, "aiflow_server.yaml", text)
     assert invoke(cli, "config", "list").exit_code == 0

@@ -31,9 +31,13 @@ import click
               help="Write one JUnit test case per task execution to this file.")
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Summary format.")
+@click.option("--executor", "task_executor", type=click.Choice(["local", "ray"]), default=None,
+              help="Where tasks run (default: the home's task_executor, local).")
+@click.option("--ray-address", default=None, metavar="HOST:PORT",
+              help="The Ray cluster of --executor ray (default: the home's ray_address).")
 def run(file_path: str, files: Optional[str], workflow_name: Optional[str], home: Optional[str],
         keep: bool, timeout: Optional[float], strict: bool, junit_xml: Optional[str],
-        output: str) -> None:
+        output: str, task_executor: Optional[str], ray_address: Optional[str]) -> None:
     """Runs a workflow to the end (quiescence) and exits with its result.
 
     Example: aiflow run examples/quickstart/quickstart.py --timeout 60 --junit-xml report.xml
@@ -52,7 +56,9 @@ def run(file_path: str, files: Optional[str], workflow_name: Optional[str], home
     os.environ["AIFLOW_HOME"] = home
     os.environ.pop("NOTIFICATION_HOME", None)
     try:
-        code = _run(file_path, files, workflow_name, timeout, strict, junit_xml, output)
+        code = _run(file_path, files, workflow_name, timeout, strict, junit_xml, output,
+                    {k: v for k, v in (("task_executor", task_executor),
+                                       ("ray_address", ray_address)) if v is not None})
     finally:
         if temporary and not keep:
             shutil.rmtree(home, ignore_errors=True)
@@ -62,18 +68,24 @@ def run(file_path: str, files: Optional[str], workflow_name: Optional[str], home
 
 
 def _run(file_path: str, files: Optional[str], workflow_name: Optional[str],
-         timeout: Optional[float], strict: bool, junit_xml: Optional[str], output: str) -> int:
+         timeout: Optional[float], strict: bool, junit_xml: Optional[str], output: str,
+         overrides: dict) -> int:
+    import dataclasses
+
     from aiflow_lite.config import load_aiflow_settings
     from aiflow_lite.engine.lock import running_scheduler_pid
     from aiflow_lite.errors import AiflowError
 
     settings = load_aiflow_settings()
+    if overrides:  # this run's own, over the home's config
+        settings = dataclasses.replace(settings, values={**settings.values, **overrides})
     pid = running_scheduler_pid(settings)
     if pid is not None:
         raise AiflowError(f"a scheduler (pid {pid}) already runs for {settings.home}; use "
                           "`aiflow workflow-execution start` there, or another --home")
     fork_server = None
-    if settings.executor_worker_start == "forkserver":
+    if settings.executor_worker_start == "forkserver" and \
+            str(settings.task_executor).lower() != "ray":
         from aiflow_lite.engine.launch.forkserver import spawn
 
         # First of all (before our own imports and the upload): it warms up meanwhile.

@@ -17,8 +17,9 @@ import time
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
-from aiflow_lite.config import Settings, log_directory
+from aiflow_lite.config import Settings
 from aiflow_lite.engine.executions import ExecutionStore
+from aiflow_lite.engine.executor_base import SENDER, WORKER, ExecutorBase
 from aiflow_lite.engine.launch.launcher import Launcher, signal_group
 from aiflow_lite.engine.launch.protocol import Order
 from aiflow_lite.engine.launch.results import (
@@ -29,17 +30,14 @@ from aiflow_lite.engine.launch.results import (
     results_dir,
 )
 from aiflow_lite.engine.launch.worker import NEVER_STARTED
-from aiflow_lite.events import InternalKey, now_ms, task_status_key
+from aiflow_lite.events import now_ms, task_status_key
 from aiflow_lite.meta import TaskExecutionMeta
 from aiflow_lite.ns.event_log import EventLog
 from aiflow_lite.procfs import process_start_time
 from aiflow_lite.status import TaskStatus
 
-STOP_GRACE_S = 5.0  # of a task whose snapshot states no stop_timeout
 STRAY_CHECK_S = 2.0
 SWEEP_S = 60.0  # how often result files nobody will read are removed
-SENDER = "executor"
-WORKER = "worker"  # the sender of a result the worker itself left
 EXIT_UNKNOWN = 1 << 16  # a worker not our child is gone: how it ended is unknown
 
 
@@ -54,15 +52,13 @@ class _Worker:
     reported: bool = False  # the executor already reported its result
 
 
-class LocalExecutor:
+class LocalExecutor(ExecutorBase):
     def __init__(self, settings: Settings, store: ExecutionStore, events: EventLog,
                  fork_server: Optional[subprocess.Popen] = None,
                  launcher: Optional[Launcher] = None) -> None:
         """`launcher`: what starts the workers (by default the one `executor_worker_start`
         names, with `fork_server` a fork server already started for this home)."""
-        self.settings = settings
-        self.store = store
-        self.events = events
+        super().__init__(settings, store, events)
         self.parallelism = max(1, settings.local_executor_parallelism)
         self.worker_start = settings.executor_worker_start
         self.workers: Dict[int, _Worker] = {}
@@ -72,9 +68,6 @@ class LocalExecutor:
         self.heartbeat_timeout_s = settings.task_heartbeat_timeout
         self.heartbeat_check_s = settings.task_executor_heartbeat_check_interval
         self._next_heartbeat_check = 0.0
-        self._snapshots: Dict[int, Tuple[str, str]] = {}  # snapshot id → (uri, file name)
-        self._stop_timeouts: Dict[int, Dict[str, float]] = {}  # snapshot id → task → seconds
-        self._namespaces: Dict[int, str] = {}  # task execution id → namespace, while launched
         os.makedirs(results_dir(settings.home), exist_ok=True)
         if launcher is None:
             from aiflow_lite.engine.launch.choose import launcher_for
@@ -134,29 +127,6 @@ class LocalExecutor:
                             for o, w in started])
         return sorted(claimed)
 
-    def _order(self, meta: TaskExecutionMeta) -> Optional[Order]:
-        """What the worker of `meta` will be told; None (and the execution reported FAILED)
-        when it cannot be run at all."""
-        execution = self.store.get_execution(meta.workflow_execution_id)
-        self._namespaces[meta.id] = execution.namespace
-        log_path = os.path.join(
-            log_directory(self.settings),
-            execution.namespace, execution.workflow_name, str(execution.id),
-            f"{meta.task_name}-{meta.sequence_number}.log")
-        try:
-            os.makedirs(os.path.dirname(log_path), exist_ok=True)
-        except OSError as exc:
-            self.report(meta.id, meta.try_number, TaskStatus.FAILED,
-                        f"its log directory could not be made: {exc}")
-            return None
-        snapshot = self._snapshots.get(execution.snapshot_id)
-        if snapshot is None:  # immutable: read once
-            snapshot = self._snapshots[execution.snapshot_id] = \
-                self.store.snapshot_file(execution.snapshot_id)
-        return Order(meta.id, meta.try_number, meta.sequence_number, meta.task_name,
-                     execution.id, execution.namespace, execution.workflow_name,
-                     execution.snapshot_id, snapshot[0], snapshot[1], log_path)
-
     def _start(self, orders: List[Order]) -> List[Tuple[Order, _Worker]]:
         """A process per order, each waiting for it; those that could not start are reported
         (those not started now stay QUEUED)."""
@@ -185,17 +155,6 @@ class LocalExecutor:
         self._signal(worker, signal.SIGTERM)
         if worker.kill_at is None:  # a second stop does not move the deadline
             worker.kill_at = time.monotonic() + self._stop_timeout(task_execution_id)
-
-    def _stop_timeout(self, task_execution_id: int) -> float:
-        meta = self.store.get_task_execution(task_execution_id)
-        execution = meta and self.store.get_execution(meta.workflow_execution_id)
-        if execution is None:
-            return STOP_GRACE_S
-        timeouts = self._stop_timeouts.get(execution.snapshot_id)
-        if timeouts is None:  # immutable: read once
-            timeouts = self._stop_timeouts[execution.snapshot_id] = \
-                self.store.stop_timeouts(execution.snapshot_id)
-        return timeouts.get(meta.task_name, STOP_GRACE_S)
 
     def _signal(self, worker: _Worker, signum: int) -> None:
         if worker.launched:
@@ -317,17 +276,6 @@ class LocalExecutor:
                                 "task_execution_id": meta.id, "message": NEVER_STARTED},
                                internal=True)
         return True
-
-    def report(self, task_execution_id: int, try_number: int, status: TaskStatus,
-               message: Optional[str], sender: str = SENDER) -> None:
-        namespace = self._namespaces.pop(task_execution_id, None)
-        if namespace is None:
-            meta = self.store.get_task_execution(task_execution_id)
-            namespace = self.store.get_execution(meta.workflow_execution_id).namespace
-        self.events.append(InternalKey.TASK_RESULT.value, status.value, namespace,
-                           sender, {"task_execution_id": task_execution_id,
-                                    "try_number": try_number, "message": message},
-                           internal=True)
 
     # -- after a restart ----------------------------------------------------------------------
 

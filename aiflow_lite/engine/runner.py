@@ -32,6 +32,21 @@ IDLE_POLL_S = 1.0
 BUSY_POLL_S = 0.1  # while workers run: how soon an unreported death is noticed
 
 
+def make_executor(settings: Settings, store: ExecutionStore, events: EventLog,
+                  fork_server: Optional[Any] = None) -> Any:
+    """The executor `task_executor` names: local (a fork server already started for the home
+    is adopted) or ray (it is not needed, and let go)."""
+    if str(settings.task_executor).strip().lower() != "ray":
+        return LocalExecutor(settings, store, events, fork_server)
+    from aiflow_lite.engine.ray_executor import RayExecutor
+
+    if fork_server is not None:
+        from aiflow_lite.engine.launch.choose import release_fork_server
+
+        release_fork_server(fork_server)
+    return RayExecutor(settings, store, events)
+
+
 class SchedulerService:
     """The scheduler, its executor and its wake-up socket, bound to one home."""
 
@@ -49,7 +64,7 @@ class SchedulerService:
         self.db = open_database(settings)
         self.wake = WakeSocket(wake_dir_for(settings.db_path))  # before the first read
         self.scheduler = Scheduler(self.db)
-        self.executor = LocalExecutor(settings, ExecutionStore(self.db), EventLog(self.db),
+        self.executor = make_executor(settings, ExecutionStore(self.db), EventLog(self.db),
                                       fork_server)
         self.stopping = threading.Event()
         timeout = settings.task_heartbeat_timeout

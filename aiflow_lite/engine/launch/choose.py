@@ -21,11 +21,16 @@ def launcher_for(worker_start: str, home: str,
         return ForkServerLauncher(env, fork_server)
     from aiflow_lite.engine.launch.spawn import SpawnLauncher
 
-    if fork_server is not None:  # not ours to use: it exits at the end of its input
-        fork_server.stdin.close()
-        try:
-            fork_server.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            fork_server.kill()
-            fork_server.wait()
+    if fork_server is not None:
+        release_fork_server(fork_server)
     return SpawnLauncher(env)
+
+
+def release_fork_server(fork_server: subprocess.Popen) -> None:
+    """A fork server started ahead that will not be used: it exits at the end of its input."""
+    fork_server.stdin.close()
+    try:
+        fork_server.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        fork_server.kill()
+        fork_server.wait()

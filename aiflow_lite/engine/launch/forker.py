@@ -36,7 +36,7 @@ from aiflow_lite.signal_wakeup import set_handler
 SPARES = 2
 
 
-def _child(orders: int, settings: Any, preloaded: Any = None) -> None:
+def run_child(orders: int, settings: Any, preloaded: Any = None) -> None:
     """In a forked child: detach, wait for an order and the word to run it (see
     `worker.receive`), log to the task's file, run the worker. It never returns: every path
     ends in os._exit."""
@@ -134,7 +134,7 @@ class Forker:
                        *(w for _, w in self.spares), *(w for _, w in self.waiting.values())):
                 with contextlib.suppress(OSError):
                     os.close(fd)
-            _child(orders_r, self.settings, self.preloaded)
+            run_child(orders_r, self.settings, self.preloaded)
         os.close(orders_r)
         return pid, orders_w
 

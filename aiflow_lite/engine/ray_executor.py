@@ -1,0 +1,393 @@
+"""The Ray executor (`task_executor: ray`): each claimed try runs as a Ray task on a Ray cluster
+(`ray_address`), owned by the home's detached owner actor (see `ray.owner`).
+
+Exactly once, as with the local executor: the scheduler claims a try in the database first
+(QUEUED → RUNNING, naming the owner actor it goes to), then submits it under its key
+`<task execution id>.<try>`. A scheduler that dies between the two finds, on restart, the claim
+and no such key at that same owner: the try never started, and is submitted now; a key the
+owner knows is adopted, never started again. A claim naming an owner that is gone (the head
+node was lost) is a lost attempt, reported FAILED and retried per the task's retries, as is a
+try whose node or Ray worker was lost. The owner keeps each outcome until its report has
+committed here (`forget`), so a result is never lost while no scheduler listens.
+
+The owner's news reaches the scheduler through a thread that long-polls it and wakes the
+scheduler's loop through a pipe (`wake_fd`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional
+
+from aiflow_lite.config import Settings
+from aiflow_lite.engine.executions import ExecutionStore
+from aiflow_lite.engine.executor_base import SENDER, WORKER, ExecutorBase
+from aiflow_lite.engine.launch.results import results_dir
+from aiflow_lite.errors import AiflowError
+from aiflow_lite.events import now_ms, task_status_key
+from aiflow_lite.meta import TaskExecutionMeta
+from aiflow_lite.ns.event_log import EventLog
+from aiflow_lite.status import TaskStatus
+
+#: The Ray namespace of aiflow_lite's actors; an owner's name is per home.
+RAY_NAMESPACE = "aiflow_lite"
+OWNER_VERSION = 1  # in the owner's name: an owner of another version is never reused
+CLAIM_PREFIX = "ray:"  # pid_start of a try claimed for Ray: ray:<owner actor id>
+NEWS_WAIT_S = 5.0
+IN_FLIGHT = (TaskStatus.RUNNING.value, TaskStatus.STOPPING.value)
+
+
+def owner_name(home: str) -> str:
+    digest = hashlib.sha256(os.path.realpath(home).encode()).hexdigest()[:16]
+    return f"aiflow_lite-v{OWNER_VERSION}-{digest}"
+
+
+def try_key(task_execution_id: int, try_number: int) -> str:
+    return f"{task_execution_id}.{try_number}"
+
+
+def import_ray() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise AiflowError("task_executor: ray needs the ray package: "
+                          "pip install 'aiflow_lite[ray]'") from None
+    return ray
+
+
+def connect(settings: Settings) -> Any:
+    """ray, connected to `ray_address` (one line saying what is wrong if it cannot be)."""
+    ray = import_ray()
+    if not ray.is_initialized():
+        address = settings.ray_address
+        _probe(address)
+        try:
+            ray.init(address=address, namespace=RAY_NAMESPACE, log_to_driver=False,
+                     logging_level="ERROR", include_dashboard=False)
+        except Exception as exc:  # ConnectionError, or a cluster of another Ray version
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise AiflowError(f"cannot reach the Ray cluster at ray_address {address!r} "
+                              f"({first}); start one with `ray start --head` or set "
+                              "ray_address") from None
+    return ray
+
+
+def _probe(address: str) -> None:
+    """Fail at once on a host:port nobody listens at (ray.init retries a dead address for
+    minutes)."""
+    import socket
+
+    host, _, port = str(address).rpartition(":")
+    if not host or not port.isdigit() or "://" in host:
+        return  # auto, or a ray:// address: Ray's own checks
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=5).close()
+    except OSError as exc:
+        raise AiflowError(f"cannot reach the Ray cluster at ray_address {address!r} "
+                          f"({exc.strerror or exc}); start one with `ray start --head` or "
+                          "set ray_address") from None
+
+
+def get_owner(ray: Any, home: str) -> Any:
+    """The home's owner actor, started on the head node if it is not running."""
+    from aiflow_lite.engine.ray.owner import TaskOwner
+
+    return ray.remote(TaskOwner).options(
+        name=owner_name(home), namespace=RAY_NAMESPACE, lifetime="detached",
+        get_if_exists=True, num_cpus=0, max_restarts=0, max_concurrency=100_000,
+        resources={"node:__internal_head__": 0.001}).remote(home)
+
+
+@dataclass
+class _Try:
+    task_execution_id: int
+    try_number: int
+    kill_at: Optional[float] = None
+    reported: bool = False  # the executor already reported its result (a heartbeat loss)
+
+    @property
+    def key(self) -> str:
+        return try_key(self.task_execution_id, self.try_number)
+
+
+class RayExecutor(ExecutorBase):
+    def __init__(self, settings: Settings, store: ExecutionStore, events: EventLog) -> None:
+        super().__init__(settings, store, events)
+        self.parallelism = max(1, settings.ray_executor_parallelism)
+        self.options = {"num_cpus": settings.ray_task_num_cpus}
+        self.heartbeat_timeout_s = settings.task_heartbeat_timeout
+        self.heartbeat_check_s = settings.task_executor_heartbeat_check_interval
+        self._next_heartbeat_check = 0.0
+        self.tries: Dict[int, _Try] = {}
+        os.makedirs(results_dir(settings.home), exist_ok=True)  # node_task's sign of the home
+        self.ray = connect(settings)
+        self.owner = get_owner(self.ray, settings.home)
+        self.owner_id = self.owner._actor_id.hex()
+        self._seq = 0
+        self._news: Dict[str, tuple] = {}  # key → outcome, taken in by the listener
+        self._reported: Dict[str, int] = {}  # key → task execution id: reported, not applied
+        self._owner_lost: Optional[str] = None
+        self._lock = threading.Lock()
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        self._closing = threading.Event()
+        self._listener: Optional[threading.Thread] = None
+
+    # -- launching ----------------------------------------------------------------------------
+
+    def launch_queued(self) -> List[int]:
+        """Claim QUEUED tries (oldest first, up to the parallelism) in one transaction, then
+        submit them (a RESTART's new execution waits for the old one to stop)."""
+        if len(self.tries) >= self.parallelism:
+            return []
+        stopping = {(m.workflow_execution_id, m.task_name)
+                    for m in self.store.task_executions_in((TaskStatus.STOPPING.value,))}
+        room = self.parallelism - len(self.tries)
+        orders = []
+        for meta in self.store.task_executions_in((TaskStatus.QUEUED.value,),
+                                                  limit=room + len(stopping) + len(self.tries)):
+            if len(orders) >= room:
+                break
+            if meta.id in self.tries or (meta.workflow_execution_id, meta.task_name) in stopping:
+                continue
+            order = self._order(meta)
+            if order is not None:
+                orders.append(order)
+        if not orders:
+            return []
+        claimed = []
+        with self.store.db.transaction():
+            now = now_ms()
+            for order in orders:
+                if self.store.claim(order.task_execution_id, 0, CLAIM_PREFIX + self.owner_id,
+                                    now, order.log_path):
+                    claimed.append(order)
+                    self.events.append(
+                        task_status_key(order.task_name), TaskStatus.RUNNING.value,
+                        order.namespace, SENDER,
+                        {"workflow_execution_id": order.workflow_execution_id,
+                         "task_execution_id": order.task_execution_id}, internal=True)
+        self._submit(claimed)
+        return sorted(o.task_execution_id for o in claimed)
+
+    def _submit(self, orders: List[Any]) -> None:
+        """Hand claimed orders to the owner (a key it knows already is not started again)."""
+        if not orders:
+            return
+        for order in orders:
+            self.tries[order.task_execution_id] = _Try(order.task_execution_id, order.try_number)
+        self._start_listener()
+        batch = [(try_key(o.task_execution_id, o.try_number), o.encode(), self.options)
+                 for o in orders]
+        try:
+            self.ray.get(self.owner.submit.remote(batch))
+        except self.ray.exceptions.RayActorError as exc:
+            self._lose_owner(f"its Ray owner actor died ({type(exc).__name__})")
+
+    # -- stopping -----------------------------------------------------------------------------
+
+    def stop(self, task_execution_id: int) -> None:
+        """SIGTERM the try's process group on its node now, SIGKILL once its stop timeout has
+        passed."""
+        attempt = self.tries.get(task_execution_id)
+        if attempt is None:
+            return  # no Ray task holds it
+        self.owner.signal.remote(attempt.key, signal.SIGTERM)
+        if attempt.kill_at is None:
+            attempt.kill_at = time.monotonic() + self._stop_timeout(task_execution_id)
+
+    # -- watching -----------------------------------------------------------------------------
+
+    def _start_listener(self) -> None:
+        if self._listener is None:
+            self._listener = threading.Thread(target=self._listen, daemon=True,
+                                              name="aiflow-ray-news")
+            self._listener.start()
+
+    def _listen(self) -> None:
+        """Long-poll the owner for ended tries; wake the scheduler for each batch."""
+        while not self._closing.is_set():
+            try:
+                seq, ended = self.ray.get(self.owner.changes.remote(self._seq, NEWS_WAIT_S))
+            except self.ray.exceptions.RayActorError as exc:
+                self._lose_owner(f"its Ray owner actor died ({type(exc).__name__})")
+                return
+            except Exception:  # the driver is shutting down
+                if self._closing.is_set():
+                    return
+                time.sleep(0.5)
+                continue
+            with self._lock:
+                self._seq = max(self._seq, seq)
+                self._news.update(ended)
+            if ended:
+                with contextlib.suppress(BlockingIOError, OSError):
+                    os.write(self._wake_w, b"!")
+
+    def _lose_owner(self, why: str) -> None:
+        with self._lock:
+            self._owner_lost = why
+        with contextlib.suppress(BlockingIOError, OSError):
+            os.write(self._wake_w, b"!")
+
+    def reap(self) -> int:
+        """Report every try that ended (its result, or its loss), in one transaction; then
+        tell the owner they are committed. Returns how many ended."""
+        with contextlib.suppress(BlockingIOError, OSError):
+            while os.read(self._wake_r, 4096):
+                pass
+        self._check_heartbeats()
+        for attempt in self.tries.values():
+            if attempt.kill_at is not None and time.monotonic() >= attempt.kill_at:
+                self.owner.signal.remote(attempt.key, signal.SIGKILL)
+                attempt.kill_at = None
+        with self._lock:
+            news, self._news = self._news, {}
+            lost, self._owner_lost = self._owner_lost, None
+        ended = []
+        for key, outcome in news.items():
+            task_execution_id = int(key.split(".")[0])
+            attempt = self.tries.get(task_execution_id)
+            if attempt is not None and attempt.key == key:
+                del self.tries[task_execution_id]
+                ended.append((attempt, outcome))
+        if lost is not None:  # every try it owned died with it
+            ended += [(a, ("FAILED", why_lost(lost), True)) for a in self.tries.values()]
+            self.tries.clear()
+        if ended:
+            with self.store.db.transaction():
+                for attempt, outcome in ended:
+                    self._report_outcome(attempt, outcome)
+        self._forget_applied()
+        self._reported.update((key, int(key.split(".")[0])) for key in news)
+        if lost is not None:
+            self._renew_owner()
+        return len(ended)
+
+    def _forget_applied(self) -> None:
+        """Let the owner drop the tries whose reported outcome the scheduler has applied (the
+        try is no longer in flight). Not sooner: a scheduler killed between the report's
+        commit and its application restarts with the try RUNNING, and an owner that had
+        forgotten the key would make it look never submitted, and run it again."""
+        if not self._reported:
+            return
+        done = []
+        for key, task_execution_id in self._reported.items():
+            meta = self.store.get_task_execution(task_execution_id)
+            if meta is None or try_key(meta.id, meta.try_number) != key or \
+                    meta.status not in IN_FLIGHT:
+                done.append(key)
+        for key in done:
+            del self._reported[key]
+        if done:
+            self.owner.forget.remote(done)
+
+    def _report_outcome(self, attempt: _Try, outcome: tuple) -> None:
+        status, message, was_lost = outcome
+        meta = self.store.get_task_execution(attempt.task_execution_id)
+        if attempt.reported or meta is None or meta.try_number != attempt.try_number or \
+                meta.status not in IN_FLIGHT:
+            return
+        if was_lost:
+            status = (TaskStatus.STOPPED.value if meta.status == TaskStatus.STOPPING.value
+                      else TaskStatus.FAILED.value)
+        self.report(meta.id, meta.try_number, TaskStatus(status), message,
+                    sender=SENDER if was_lost else WORKER)
+
+    def _renew_owner(self) -> None:
+        self.owner = get_owner(self.ray, self.settings.home)
+        self.owner_id = self.owner._actor_id.hex()
+        self._seq = 0
+        self._listener = None
+
+    def _check_heartbeats(self) -> None:
+        """A try whose heartbeats stopped (hung, frozen) is killed and reported FAILED."""
+        now = time.monotonic()
+        if now < self._next_heartbeat_check:
+            return
+        self._next_heartbeat_check = now + self.heartbeat_check_s
+        limit_ms = self.heartbeat_timeout_s * 1000
+        wall = now_ms()
+        for attempt in list(self.tries.values()):
+            meta = self.store.get_task_execution(attempt.task_execution_id)
+            if attempt.reported or meta is None or meta.status != TaskStatus.RUNNING.value or \
+                    meta.heartbeat_time is None or wall - meta.heartbeat_time <= limit_ms:
+                continue
+            self.owner.signal.remote(attempt.key, signal.SIGKILL)
+            self.report(meta.id, meta.try_number, TaskStatus.FAILED,
+                        f"no heartbeat for {(wall - meta.heartbeat_time) / 1000:.0f}s "
+                        f"(task_heartbeat_timeout is {self.heartbeat_timeout_s:g}s)")
+            attempt.reported = True
+
+    # -- after a restart ----------------------------------------------------------------------
+
+    def recover(self, heartbeat_timeout_s: float) -> None:
+        """Adopt the tries the owner still holds; submit those claimed but never submitted
+        (this owner, no such key); report those whose owner is gone; drop the owner's tries
+        that the database no longer has in flight (a reset home, a try already reported)."""
+        seq, known = self.ray.get(self.owner.state.remote())
+        in_flight = self.store.task_executions_in(IN_FLIGHT)
+        wanted, resubmit = set(), []
+        for meta in in_flight:
+            key = try_key(meta.id, meta.try_number)
+            _, claim = self.store.process_of(meta.id)
+            if key in known:
+                wanted.add(key)
+                self.tries[meta.id] = _Try(meta.id, meta.try_number)
+                if known[key] is not None:
+                    self._news[key] = known[key]
+                elif meta.status == TaskStatus.STOPPING.value:
+                    self.stop(meta.id)
+            elif claim == CLAIM_PREFIX + self.owner_id and \
+                    meta.status == TaskStatus.RUNNING.value:
+                order = self._order(meta)
+                if order is not None:
+                    resubmit.append(order)
+            else:
+                self._report_lost(meta, claim)
+        stale = [key for key in known if key not in wanted]
+        for key in stale:
+            if known[key] is None:
+                self.owner.signal.remote(key, signal.SIGKILL)
+        if stale:
+            self.owner.forget.remote(stale)
+        self._seq = seq
+        self._start_listener()
+        self._submit(resubmit)
+        if self._news:
+            os.write(self._wake_w, b"!")
+
+    def _report_lost(self, meta: TaskExecutionMeta, claim: Optional[str]) -> None:
+        if claim and claim.startswith(CLAIM_PREFIX):
+            why = "its Ray owner actor was gone when the scheduler restarted (the head node?)"
+        else:
+            why = "it was not running on Ray when the scheduler restarted with task_executor: ray"
+        self.report(meta.id, meta.try_number,
+                    TaskStatus.STOPPED if meta.status == TaskStatus.STOPPING.value
+                    else TaskStatus.FAILED, why)
+
+    def active(self) -> int:
+        return len(self.tries)
+
+    def wake_fd(self) -> Optional[int]:
+        return self._wake_r
+
+    def shutdown(self) -> None:
+        """Leave the tries running: the owner keeps them, a restarted scheduler adopts them."""
+        self._closing.set()
+        with contextlib.suppress(Exception):
+            self.ray.shutdown()
+        for fd in (self._wake_r, self._wake_w):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+def why_lost(owner_lost: str) -> str:
+    return f"{owner_lost}: every try it owned died with it"
+

@@ -1,0 +1,214 @@
+"""`task_executor: ray` on a real local Ray cluster (a head and an extra node on loopback, started
+and stopped here): fan-out, stop, kill -9 of the scheduler mid fan-out, kill -9 of a worker
+node mid task, adoption after a restart, logs, and Python tasks. Skipped without Ray; failing
+under AIFLOW_REQUIRE_RAY=1 (CI)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+
+import pytest
+from conftest import wait_for
+from ray_cluster import RayCluster, cluster_config, require_ray
+from server_helpers import (
+    EXAMPLES,
+    aiflow,
+    configure,
+    scheduler_pid,
+    start_execution,
+    tasks,
+    wait_execution,
+)
+
+pytestmark = [pytest.mark.slow, pytest.mark.ray]
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A head with one CPU and an extra node with two: tasks run on both."""
+    require_ray()
+    ray_cluster = RayCluster(head_cpus=1)
+    try:
+        ray_cluster.add_node(num_cpus=2)
+        yield ray_cluster
+    finally:
+        ray_cluster.stop()
+
+
+FAN_OUT = """
+from ai_flow.model.workflow import Workflow
+from ai_flow.operators.bash import BashOperator
+with Workflow(name='fan') as w:
+    first = BashOperator(name='first', bash_command='echo first >> {runs}')
+    for i in range({n}):
+        BashOperator(name=f't{{i}}', bash_command=f'sleep {sleep}; echo t{{i}} >> {runs}'
+                     ).start_after(first)
+"""
+
+
+def _ran(path) -> list:
+    return path.read_text().split() if path.exists() else []
+
+
+def test_kill_9_the_scheduler_mid_fan_out_loses_and_repeats_nothing(home, server, tmp_path,
+                                                                   cluster):
+    runs = tmp_path / "runs.txt"
+    wf = tmp_path / "fan.py"
+    wf.write_text(FAN_OUT.format(n=30, sleep=0.3, runs=runs))
+    configure(home, cluster_config(cluster, "ray_executor_parallelism: 4\n"))
+    aiflow("workflow", "upload", str(wf))
+    execution = start_execution("fan")
+    for kill_after in (3, 10, 18, 26):
+        pid = server()
+        wait_for(lambda n=kill_after: len(_ran(runs)) >= n, timeout=90, interval=0.02,
+                 message=f"{kill_after} tasks run")
+        os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: scheduler_pid(home) is None, timeout=10)
+    server()
+    assert wait_execution(execution, timeout=180) == "SUCCESS"
+    assert sorted(_ran(runs)) == sorted(["first", *(f"t{i}" for i in range(30))])  # once each
+    rows = tasks(execution)
+    assert len(rows) == 31
+    assert all(r["status"] == "SUCCESS" and r["sequence_number"] == 1 and r["try_number"] == 1
+               for r in rows.values())
+
+
+def test_a_stopped_task_and_its_children_die(home, server, tmp_path, cluster):
+    pids = tmp_path / "pids"
+    wf = tmp_path / "long.py"
+    wf.write_text(f"""
+from ai_flow.model.workflow import Workflow
+from ai_flow.operators.bash import BashOperator
+with Workflow(name='long') as w:
+    BashOperator(name='long', bash_command='sleep 600 & echo $$ $! > {pids}; wait')
+""")
+    configure(home, cluster_config(cluster))
+    aiflow("workflow", "upload", str(wf))
+    server()
+    execution = start_execution("long")
+    wait_for(lambda: pids.exists() and len(pids.read_text().split()) == 2, timeout=60,
+             message="the task's shell and its child")
+    shell, child = (int(p) for p in pids.read_text().split())
+    assert all(_alive(p) for p in (shell, child))
+    aiflow("workflow-execution", "stop", str(execution))
+    assert wait_execution(execution, timeout=60) == "STOPPED"
+    wait_for(lambda: not _alive(shell) and not _alive(child), timeout=20,
+             message="the task's processes gone")
+    assert tasks(execution)["long"]["status"] == "STOPPED"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_running_tries_are_adopted_after_a_scheduler_crash(home, server, tmp_path, cluster):
+    wf = tmp_path / "adopt.py"
+    runs = tmp_path / "runs"
+    wf.write_text(f"""
+from ai_flow.model.workflow import Workflow
+from ai_flow.operators.bash import BashOperator
+with Workflow(name='adopt') as w:
+    BashOperator(name='ok', bash_command='echo ok >> {runs}; sleep 3')
+    BashOperator(name='bad', bash_command='echo bad >> {runs}; sleep 3; exit 3')
+""")
+    configure(home, cluster_config(cluster))
+    aiflow("workflow", "upload", str(wf))
+    pid = server()
+    execution = start_execution("adopt")
+    wait_for(lambda: len(_ran(runs)) == 2, timeout=60, message="both tasks running")
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: scheduler_pid(home) is None, timeout=10)
+    server()
+    assert wait_execution(execution, timeout=60) == "FAILED"
+    rows = tasks(execution)
+    assert (rows["ok"]["status"], rows["bad"]["status"]) == ("SUCCESS", "FAILED")
+    assert "exited with code 3" in rows["bad"]["stop_reason"]
+    assert sorted(_ran(runs)) == ["bad", "ok"]  # adopted, not run again
+
+
+def test_logs_and_python_tasks_come_back(home, server, tmp_path, cluster):
+    wf = tmp_path / "py.py"
+    wf.write_text("""
+import os
+from ai_flow.model.workflow import Workflow
+from ai_flow.operators.python import PythonOperator
+
+def hello():
+    print('hello from pid', os.getpid(), flush=True)
+
+with Workflow(name='py') as w:
+    PythonOperator(name='hello', python_callable=hello)
+""")
+    configure(home, cluster_config(cluster))
+    aiflow("workflow", "upload", str(wf))
+    server()
+    execution = start_execution("py")
+    assert wait_execution(execution, timeout=60) == "SUCCESS"
+    row = tasks(execution)["hello"]
+    log = aiflow("task-execution", "logs", str(row["id"])).stdout
+    assert "hello from pid" in log and "result: SUCCESS" in log
+
+
+def test_quickstart_runs_to_the_end_on_ray(home, cluster):
+    proc = aiflow("run", str(EXAMPLES / "quickstart" / "quickstart.py"), "--executor", "ray",
+                  "--ray-address", cluster.address, "-o", "json", check=False)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["status"] == "SUCCESS"
+
+
+def test_a_lost_worker_node_is_a_failed_attempt_and_retried(home, server, tmp_path):
+    """A head with no CPU (it holds the owner, runs no task) and one worker node, killed -9
+    mid task: the try is reported lost and retried on a node that joins afterwards."""
+    require_ray()
+    lonely = RayCluster(head_cpus=0)
+    try:
+        first = lonely.add_node(num_cpus=1)
+        marks = tmp_path / "marks"
+        wf = tmp_path / "lost.py"
+        wf.write_text(f"""
+from ai_flow.model.workflow import Workflow
+from ai_flow.operators.bash import BashOperator
+with Workflow(name='lost') as w:
+    BashOperator(name='slow', bash_command='echo $$ >> {marks}; sleep 8', max_retries=1)
+""")
+        configure(home, cluster_config(lonely))
+        aiflow("workflow", "upload", str(wf))
+        server()
+        execution = start_execution("lost")
+        wait_for(lambda: len(_ran(marks)) == 1, timeout=90, message="the first try running")
+        shell = int(_ran(marks)[0])
+        first.kill(signal.SIGKILL)  # the whole node: raylet, its workers
+        wait_for(lambda: not _alive(shell), timeout=30, message="the lost node's task gone")
+        wait_for(lambda: tasks(execution)["slow"]["try_number"] == 2, timeout=60,
+                 message="the second try")
+        lonely.add_node(num_cpus=1)
+        assert wait_execution(execution, timeout=120) == "SUCCESS"
+        row = tasks(execution)["slow"]
+        assert (row["status"], row["try_number"], len(_ran(marks))) == ("SUCCESS", 2, 2)
+    finally:
+        aiflow("server", "stop", check=False)
+        lonely.stop()
+
+
+def test_an_unreachable_cluster_is_one_line(home, tmp_path):
+    require_ray()
+    from ray_cluster import free_port
+
+    proc = aiflow("run", str(EXAMPLES / "quickstart" / "quickstart.py"), "--executor", "ray",
+                  "--ray-address", f"127.0.0.1:{free_port()}", check=False)
+    assert proc.returncode == 1
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("Error:")]
+    assert lines and "cannot reach the Ray cluster" in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+if __name__ == "__main__":
+    sys.exit(pytest.main([__file__, "-q"]))
