@@ -42,6 +42,7 @@ _EXPORTS = {
     "StateDescriptor": "aiflow_lite.state",
     "ValueStateDescriptor": "aiflow_lite.state",
     "Event": "aiflow_lite.events",
+    "task_context": "aiflow_lite.task_context",
     "AIFlowNotificationClient": "aiflow_lite.ns.client",
     "NotificationClient": "aiflow_lite.ns.client",
     "ListenerProcessor": "aiflow_lite.ns.client",

@@ -331,3 +331,18 @@ MIGRATIONS.append(
         """,
     )
 )
+
+MIGRATIONS.append(
+    Migration(
+        version=6,
+        name="the event that started a task execution",
+        up="""
+            -- The offset of the event whose rule started it; NULL: started with its execution,
+            -- by a timer or by a user. (An offset, not a copy: events are never updated.)
+            ALTER TABLE task_execution ADD COLUMN trigger_offset INTEGER;
+        """,
+        down="""
+            ALTER TABLE task_execution DROP COLUMN trigger_offset;
+        """,
+    )
+)

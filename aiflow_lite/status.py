@@ -42,6 +42,10 @@ class ExecutionType(str, Enum):
     PERIODIC = "PERIODIC"
 
 
+#: How the reason of a task execution started with its workflow execution begins.
+STARTED_WITH_EXECUTION = "the execution started"
+
+
 class ModelVersionStage(str, Enum):
     """Where a model version is in its life. At most one version of a model is DEPLOYED:
     deploying another moves it to DEPRECATED. DELETED versions keep their number and lineage."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+import types
 from typing import Optional
 
 TASK_CONTEXT_ENV = "AIFLOW_TASK_CONTEXT"
@@ -15,8 +17,29 @@ context_reads = 0
 
 
 def task_context() -> Optional[dict]:
-    """The running task's context, or None outside a task."""
+    """The running task's context, or None outside a task: `home`, `namespace`,
+    `workflow_execution_id`, `task_execution_id`, `task_name`, `started_by` ("event": a rule's
+    event started it; "execution": it started with its workflow execution; "timer"; "user")
+    and `event`, the event that fired its rule (a dict of key, value, namespace, sender,
+    context, offset, create_time), or None when it did not start on an event."""
     global context_reads
     context_reads += 1
     text = os.environ.get(TASK_CONTEXT_ENV)
     return json.loads(text) if text else None
+
+
+class _Callable(types.ModuleType):
+    """`aiflow_lite.task_context()` is the documented call; once this module is imported, that
+    name is the module (Python binds a package's submodule to its name): so the module answers
+    the call too."""
+
+    def __call__(self) -> Optional[dict]:
+        return task_context()
+
+    def __reduce__(self) -> tuple:  # by name, as pickle takes a plain module
+        import importlib
+
+        return importlib.import_module, (self.__name__,)
+
+
+sys.modules[__name__].__class__ = _Callable

@@ -313,3 +313,51 @@ def test_a_stopped_task_is_killed_only_after_its_own_stop_timeout(home, tmp_path
     assert proc.returncode == 2, proc.stderr
     assert "STOPPED" in proc.stdout
     assert marker.exists() == winds_down
+
+
+SEES_ITS_EVENT = """
+import json
+import aiflow_lite
+from aiflow_lite import AIFlowOperator, PythonOperator, TaskAction, Workflow
+from aiflow_lite.ns.client import AIFlowNotificationClient
+
+OUT = {out!r}
+
+def produce():
+    AIFlowNotificationClient().send_event('data_ready', 'hour 7')
+
+def consume():
+    with open(OUT + '.consume', 'w') as fh:
+        json.dump(aiflow_lite.task_context(), fh)
+
+class Seen(AIFlowOperator):
+    def start(self, context):
+        event = context.event
+        with open(OUT + '.' + self.name, 'w') as fh:
+            json.dump([context.started_by, None if event is None else event.value], fh)
+
+with Workflow(name='sees') as w:
+    first = PythonOperator(name='produce', python_callable=produce)
+    Seen(name='plain')
+    PythonOperator(name='consume', python_callable=consume).action_on_event_received(
+        action=TaskAction.START, event_key='data_ready')
+    Seen(name='seen').action_on_event_received(action=TaskAction.START, event_key='data_ready')
+"""
+
+
+def test_a_task_sees_the_event_that_started_it(home, tmp_path):
+    out = tmp_path / "out"
+    wf = tmp_path / "sees.py"
+    wf.write_text(SEES_ITS_EVENT.format(out=str(out)))
+    proc = run(str(wf), "--home", str(home))
+    assert proc.returncode == 0, proc.stderr
+    context = json.loads((tmp_path / "out.consume").read_text())
+    assert context["started_by"] == "event" and context["task_name"] == "consume"
+    event = context["event"]
+    assert (event["key"], event["value"], event["namespace"], event["sender"]) == (
+        "data_ready", "hour 7", "default", "produce")
+    assert json.loads(event["context"])["workflow_execution_id"] == context[
+        "workflow_execution_id"]  # sent from a task of this execution
+    assert event["offset"] > 0
+    assert json.loads((tmp_path / "out.seen").read_text()) == ["event", "hour 7"]
+    assert json.loads((tmp_path / "out.plain").read_text()) == ["execution", None]

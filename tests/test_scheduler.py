@@ -5,6 +5,7 @@ reap, report, without a process start)."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import textwrap
 from typing import Optional
@@ -161,6 +162,39 @@ def test_start_after_and_task_scoped_events(h):
     assert h.execution(e1).waiting_for == "waiting for 'key' to start 't4'"
     reason = h.task(e1, "t4").reason
     assert "event 'key'" in reason and "rule 1" in reason  # why it started
+
+
+def test_each_task_is_told_what_started_it(h):
+    """The order a worker gets names the event whose rule started the task (the status event
+    of an upstream, an external event), or that it started with its execution; a retry is
+    started by what started its first try."""
+    h.upload(QUICKSTART.replace("t4 = BashOperator(name='t4', bash_command='echo 4')",
+                                "t4 = BashOperator(name='t4', bash_command='echo 4', "
+                                "max_retries=1)"))
+    e1 = ops.start_workflow_execution("w")
+    h.settle()
+    h.run(e1, "t1")
+    h.run(e1, "t2")
+    h.log.append("key", "v7", "default", "trainer", {"version": 7})
+    h.settle()
+    h.run(e1, "t3")
+    h.run(e1, "t4", "FAILED")
+    h.settle(advance_ms=60_000)
+    h.run(e1, "t4")
+    orders = {}
+    for order in h.launcher.started:
+        orders.setdefault(order.task_name, []).append(order)
+    assert [o.started_by for o in orders["t1"]] == ["execution"] and orders["t1"][0].trigger is None
+    status_event = orders["t3"][0].trigger
+    assert orders["t3"][0].started_by == "event" and status_event["key"].endswith("t2")
+    first, retry = orders["t4"]
+    assert (first.try_number, retry.try_number) == (1, 2)
+    for order in (first, retry):
+        assert order.started_by == "event"
+        assert {k: order.trigger[k] for k in ("key", "value", "namespace", "sender")} == \
+            {"key": "key", "value": "v7", "namespace": "default", "sender": "trainer"}
+        assert json.loads(order.trigger["context"]) == {"version": 7}
+        assert order.trigger["offset"] > 0 and order.trigger["create_time"] > 0
 
 
 def test_events_from_outside_reach_every_running_execution_of_their_namespace(h):

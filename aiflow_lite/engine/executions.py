@@ -135,17 +135,32 @@ class ExecutionStore:
     # -- task executions ----------------------------------------------------------------------
 
     def create_task_execution(self, execution_id: int, task_name: str, execution_type: str,
-                              reason: str, now: int) -> TaskExecutionMeta:
+                              reason: str, now: int,
+                              trigger_offset: Optional[int] = None) -> TaskExecutionMeta:
+        """`trigger_offset`: the event whose rule started it, if one did."""
         seq = 1 + int(self.db.scalar(
             "SELECT coalesce(max(sequence_number), 0) FROM task_execution "
             "WHERE workflow_execution_id = ? AND task_name = ?", (execution_id, task_name)))
         self.db.execute(
             "INSERT INTO task_execution (id, workflow_execution_id, task_name, sequence_number, "
-            "execution_type, status, begin_time, reason) "
-            f"VALUES ({next_id('task_execution')}, ?, ?, ?, ?, ?, ?, ?)",
-            (execution_id, task_name, seq, execution_type, TaskStatus.QUEUED.value, now, reason),
+            "execution_type, status, begin_time, reason, trigger_offset) "
+            f"VALUES ({next_id('task_execution')}, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (execution_id, task_name, seq, execution_type, TaskStatus.QUEUED.value, now, reason,
+             trigger_offset),
         )
         return self.get_task_execution(self.db.last_insert_rowid())
+
+    def trigger_of(self, task_execution_id: int) -> Tuple[Optional[int], Optional[tuple]]:
+        """(the offset of the event that started it, that event's row (key, value, namespace,
+        sender, context, offset, create_time), None once retention removed it); (None, None)
+        when no event did."""
+        row = self.db.one(
+            "SELECT t.trigger_offset, e.key, e.value, e.namespace, e.sender, e.context, "
+            "e.\"offset\", e.create_time FROM task_execution t LEFT JOIN event e "
+            "ON e.\"offset\" = t.trigger_offset WHERE t.id = ?", (task_execution_id,))
+        if row is None or row[0] is None:
+            return None, None
+        return row[0], (None if row[1] is None else tuple(row[1:]))
 
     def get_task_execution(self, task_execution_id: int) -> Optional[TaskExecutionMeta]:
         row = self.db.one(f"{_TASK} WHERE id = ?", (task_execution_id,))

@@ -10,10 +10,10 @@ from typing import Dict, Optional, Tuple
 from aiflow_lite.config import Settings, log_directory
 from aiflow_lite.engine.executions import ExecutionStore
 from aiflow_lite.engine.launch.protocol import Order
-from aiflow_lite.events import InternalKey
+from aiflow_lite.events import Event, InternalKey
 from aiflow_lite.meta import TaskExecutionMeta
 from aiflow_lite.ns.event_log import EventLog
-from aiflow_lite.status import TaskStatus
+from aiflow_lite.status import STARTED_WITH_EXECUTION, ExecutionType, TaskStatus
 
 STOP_GRACE_S = 5.0  # of a task whose snapshot states no stop_timeout
 SENDER = "executor"
@@ -48,9 +48,21 @@ class ExecutorBase:
         if snapshot is None:  # immutable: read once
             snapshot = self._snapshots[execution.snapshot_id] = \
                 self.store.snapshot_file(execution.snapshot_id)
+        started_by, trigger = self._started_by(meta)
         return Order(meta.id, meta.try_number, meta.sequence_number, meta.task_name,
                      execution.id, execution.namespace, execution.workflow_name,
-                     execution.snapshot_id, snapshot[0], snapshot[1], log_path)
+                     execution.snapshot_id, snapshot[0], snapshot[1], log_path,
+                     started_by, trigger)
+
+    def _started_by(self, meta: TaskExecutionMeta) -> Tuple[str, Optional[dict]]:
+        """What started the task execution (see `Order.started_by`), and the event if one did.
+        A retry is started by what started its first try."""
+        offset, row = self.store.trigger_of(meta.id)
+        if offset is not None:
+            return "event", None if row is None else Event(*row)._asdict()
+        if (meta.reason or "").startswith(STARTED_WITH_EXECUTION):
+            return "execution", None
+        return ("timer" if meta.execution_type == ExecutionType.PERIODIC.value else "user"), None
 
     def _stop_timeout(self, task_execution_id: int) -> float:
         meta = self.store.get_task_execution(task_execution_id)

@@ -21,6 +21,7 @@ from aiflow_lite.meta import WorkflowExecutionMeta
 from aiflow_lite.ns.event_log import EventLog
 from aiflow_lite.sqlite import Database
 from aiflow_lite.status import (
+    STARTED_WITH_EXECUTION,
     TASK_ACTIVE,
     TASK_FINISHED,
     WORKFLOW_FINISHED,
@@ -155,7 +156,7 @@ class Scheduler:
                 continue
             for decision in decisions:
                 self._act(execution, decision.task_name, decision.action, decision.reason,
-                          ExecutionType.EVENT)
+                          ExecutionType.EVENT, trigger_offset=event.offset)
 
     def _triggers(self, event: Event) -> None:
         triggers.fire_triggers(
@@ -211,7 +212,7 @@ class Scheduler:
         self.executions.set_execution_status(execution.id, WorkflowStatus.RUNNING, self._now)
         workflow = self.snapshots.workflow(execution.snapshot_id)
         for name in workflow.starting_tasks():
-            self._act(execution, name, TaskAction.START, f"the execution started ({why})",
+            self._act(execution, name, TaskAction.START, f"{STARTED_WITH_EXECUTION} ({why})",
                       ExecutionType(execution.execution_type))
         for name, task in workflow.tasks.items():
             if task.periodic_expression:
@@ -230,9 +231,11 @@ class Scheduler:
     # -- task actions -------------------------------------------------------------------------
 
     def _act(self, execution: WorkflowExecutionMeta, task_name: str, action: TaskAction,
-             reason: str, execution_type: ExecutionType, hold: bool = False) -> None:
+             reason: str, execution_type: ExecutionType, hold: bool = False,
+             trigger_offset: Optional[int] = None) -> None:
         """Apply `action` to the task; `hold`: a user stopped it, so it keeps the execution
-        open to be started again."""
+        open to be started again; `trigger_offset`: the event whose rule it is (the task
+        sees that event)."""
         meta = self.executions.latest_task_execution(execution.id, task_name)
         latest = None if meta is None else decide.Latest(meta.id, TaskStatus(meta.status),
                                                          meta.sequence_number)
@@ -243,7 +246,8 @@ class Scheduler:
             self._stop_task(execution, latest, reason)
         if start:
             created = self.executions.create_task_execution(
-                execution.id, task_name, execution_type.value, reason, self._now)
+                execution.id, task_name, execution_type.value, reason, self._now,
+                trigger_offset)
             self._announce(execution, task_name, created.id, TaskStatus.QUEUED)
 
     def _stop_task(self, execution: WorkflowExecutionMeta, latest: decide.Latest,

@@ -8,8 +8,9 @@ version, never to another task's status.
 * `deploy` starts on each VALIDATED version and makes it DEPLOYED (the meta service moves the
   version deployed before to DEPRECATED in the same transaction).
 
-A task does not see the event that started it, so each acts on the newest version in the stage
-it waits for; with several trainings in flight, number the versions into your own bookkeeping.
+`validate` and `deploy` act on the very version whose event started them: a task's context
+(`aiflow_lite.task_context()`) holds that event, and a model version's event names its version,
+so several trainings in flight never mix their versions up.
 
     aiflow run examples/model_lifecycle/workflow.py
     aiflow model-version list churn
@@ -21,7 +22,7 @@ import os
 import random
 import tempfile
 
-from aiflow_lite import ModelVersionStage, PythonOperator, TaskAction, Workflow, ops
+from aiflow_lite import ModelVersionStage, PythonOperator, TaskAction, Workflow, ops, task_context
 
 MODEL = "churn"
 MIN_ACCURACY = 0.7
@@ -47,11 +48,22 @@ def train() -> None:
     print(f"registered {MODEL} version {version.version}, weight {weight:.3f}")
 
 
+def version_that_started_me(stage: ModelVersionStage):
+    """The model version whose event started this task, if it is still in `stage` (someone
+    may have moved it on since, by hand say)."""
+    event = task_context()["event"]
+    number = json.loads(event["context"])["version"]
+    version = ops.get_model_version(MODEL, number)
+    if version is None or version.stage != stage.value:
+        print(f"version {number} is no longer {stage.value}: nothing to do")
+        return None
+    return version
+
+
 def validate() -> None:
-    """Score the newest GENERATED version on held-out data and decide its stage."""
-    version = ops.get_latest_model_version(MODEL, ModelVersionStage.GENERATED)
-    if version is None:  # someone moved it on already (by hand, or a faster validate)
-        print("no GENERATED version left to validate")
+    """Score the version just GENERATED on held-out data and decide its stage."""
+    version = version_that_started_me(ModelVersionStage.GENERATED)
+    if version is None:
         return
     with open(version.uri.removeprefix("file://")) as fh:
         weight = json.load(fh)["weight"]
@@ -66,9 +78,8 @@ def validate() -> None:
 
 
 def deploy() -> None:
-    version = ops.get_latest_model_version(MODEL, ModelVersionStage.VALIDATED)
+    version = version_that_started_me(ModelVersionStage.VALIDATED)
     if version is None:
-        print("no VALIDATED version left to deploy")
         return
     ops.update_model_version(MODEL, version.version, stage=ModelVersionStage.DEPLOYED)
     print(f"deployed {MODEL} version {version.version} from {version.uri}")

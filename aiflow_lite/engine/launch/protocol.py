@@ -56,7 +56,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from typing import Dict, List, NamedTuple, Tuple, Type, Union
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple, Type, Union
 
 
 class ProtocolError(ValueError):
@@ -90,6 +90,12 @@ class Order:
     snapshot_uri: str
     file_name: str
     log_path: str
+    #: What started it: "event" (a rule's event: `trigger`), "execution" (it started with its
+    #: workflow execution), "timer" (periodic) or "user" (a task command).
+    started_by: str = "execution"
+    #: The event whose rule started it (Event fields), or None (not an event; or an event
+    #: retention has removed: then `started_by` still says "event").
+    trigger: Optional[Dict[str, Any]] = None
 
     def encode(self) -> bytes:
         """One line (JSON escapes any newline in a name or path)."""

@@ -26,7 +26,7 @@ from typing import Any, Optional
 from aiflow_lite.config import Settings, blob_manager_settings, load_aiflow_settings
 from aiflow_lite.engine.launch.protocol import Go, Order, ProtocolError, decode, split_lines
 from aiflow_lite.engine.launch.results import result_path, write_result
-from aiflow_lite.events import now_ms
+from aiflow_lite.events import Event, now_ms
 from aiflow_lite.signal_wakeup import set_handler, stop_signals_blocked
 from aiflow_lite.status import TaskStatus
 from aiflow_lite.stopping import defer_stop
@@ -52,6 +52,10 @@ class TaskContext:
     try_number: int
     namespace: str
     working_dir: str
+    #: "event", "execution", "timer" or "user" (see `protocol.Order.started_by`).
+    started_by: str = "execution"
+    #: The event whose rule started this task execution, or None.
+    event: Optional[Event] = None
 
 
 def receive(fd: int, settings: Settings) -> Optional[Order]:
@@ -180,7 +184,8 @@ def _run_task(settings: Settings, order: Order, preloaded: Any) -> tuple:
         os.environ[TASK_CONTEXT_ENV] = json.dumps({
             "home": settings.home, "namespace": order.namespace,
             "workflow_execution_id": order.workflow_execution_id,
-            "task_execution_id": order.task_execution_id, "task_name": order.task_name})
+            "task_execution_id": order.task_execution_id, "task_name": order.task_name,
+            "started_by": order.started_by, "event": order.trigger})
         loaded = preloaded or preload(settings, order)
         workflow = next((w for w in loaded.workflows if w.name == order.workflow_name
                          and w.namespace == order.namespace), None)
@@ -190,7 +195,8 @@ def _run_task(settings: Settings, order: Order, preloaded: Any) -> tuple:
         operator = workflow.tasks[order.task_name]
         context = TaskContext(order.workflow_execution_id, order.task_execution_id,
                               order.task_name, order.sequence_number, order.try_number,
-                              order.namespace, os.path.dirname(loaded.path))
+                              order.namespace, os.path.dirname(loaded.path), order.started_by,
+                              None if order.trigger is None else Event(**order.trigger))
         operator.start(context)
         operator.await_termination(context)
         set_handler(signal.SIGTERM, signal.SIG_IGN)  # done: the result must be reported
