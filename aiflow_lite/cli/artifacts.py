@@ -11,9 +11,8 @@ import click
 
 from aiflow_lite.cli.datasets import META_NAMESPACE, columns_for, echo_or_emit
 from aiflow_lite.cli.options import output_option
+from aiflow_lite.records import ARTIFACT_COLUMNS, no_artifact
 
-ARTIFACT_COLUMNS = ("name", "namespace", "version", "file_name", "size", "content_hash",
-                    "description", "uri", "create_time", "lineage")
 _LIST_COLUMNS = ("name", "version", "file_name", "size", "description", "create_time")
 _TIMES = ("create_time",)
 _VERSION = click.option("--version", type=click.IntRange(min=1), default=None, metavar="V",
@@ -73,10 +72,8 @@ def show(name: str, version: Optional[int], namespace: Optional[str], output: st
     from aiflow_lite import ops
     from aiflow_lite.cli.output import emit_one
 
-    which = "" if version is None else f" version {version}"
-    emit_one(ops.get_artifact(name, version, namespace),
-             f"no artifact {name!r}{which}; see `aiflow artifact list`", ARTIFACT_COLUMNS,
-             output, _TIMES)
+    emit_one(ops.get_artifact(name, version, namespace), no_artifact(name, version),
+             ARTIFACT_COLUMNS, output, _TIMES)
 
 
 @artifact.command("download")

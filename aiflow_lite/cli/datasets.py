@@ -9,13 +9,12 @@ from typing import Any, Optional, Sequence
 import click
 
 from aiflow_lite.cli.options import namespace_option, output_option, yes_option
+from aiflow_lite.records import DATASET_COLUMNS, no_dataset
 
 #: `-n` of every meta service command: left out, the store picks the namespace (the running
 #: task's inside a task, else `default`).
 META_NAMESPACE = namespace_option(
     "Namespace (default: the running task's inside a task, else `default`).", default=None)
-DATASET_COLUMNS = ("name", "namespace", "uri", "data_format", "description", "schema",
-                   "properties", "create_time", "update_time", "lineage")
 _LIST_COLUMNS = ("name", "uri", "data_format", "description", "update_time")
 _TIMES = ("create_time", "update_time")
 
@@ -120,8 +119,7 @@ def show(name: str, namespace: Optional[str], output: str) -> None:
     from aiflow_lite import ops
     from aiflow_lite.cli.output import emit_one
 
-    emit_one(ops.get_dataset(name, namespace), f"no dataset {name!r}; see `aiflow dataset list`",
-             DATASET_COLUMNS, output, _TIMES)
+    emit_one(ops.get_dataset(name, namespace), no_dataset(name), DATASET_COLUMNS, output, _TIMES)
 
 
 @dataset.command("update")

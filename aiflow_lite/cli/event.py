@@ -15,8 +15,7 @@ from aiflow_lite.cli.options import (
     sender_option,
     server_uri_option,
 )
-
-EVENT_COLUMNS = ("offset", "key", "value", "namespace", "sender", "context", "create_time")
+from aiflow_lite.records import EVENT_COLUMNS
 
 
 def _client(server_uri: Optional[str]) -> Any:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import click
 
 from aiflow_lite.cli.options import namespace_option, output_option, yes_option
+from aiflow_lite.records import EXECUTION_COLUMNS, TASK_COLUMNS, TASK_DETAIL_COLUMNS
 
 _NAMESPACE = namespace_option("Namespace of the workflow.", default="default")
-EXECUTION_COLUMNS = ("id", "namespace", "workflow_name", "snapshot_id", "execution_type",
-                     "status", "begin_time", "end_time", "reason")
-TASK_COLUMNS = ("id", "workflow_execution_id", "task_name", "sequence_number", "try_number",
-                "execution_type", "status", "begin_time", "end_time", "reason", "stop_reason")
+#: A table says what an idle execution waits for in its status column.
+_TABLE_COLUMNS = tuple(c for c in EXECUTION_COLUMNS if c != "waiting_for")
 _TIMES = ("begin_time", "end_time")
 
 
@@ -19,11 +18,11 @@ def execution_rows(executions, output: str):
     a field; a table says it in the status column ("RUNNING, idle: waiting for ...")."""
     rows = [e.to_dict() for e in executions]
     if output in ("json", "yaml"):
-        return rows, (*EXECUTION_COLUMNS, "waiting_for")
+        return rows, EXECUTION_COLUMNS
     for row in rows:
         if row.get("waiting_for"):
             row["status"] = f"{row['status']}, idle: {row['waiting_for']}"
-    return rows, EXECUTION_COLUMNS
+    return rows, _TABLE_COLUMNS
 
 
 def remind_if_no_scheduler() -> None:
@@ -168,18 +167,17 @@ def show_task(task_execution_id: int, output: str) -> None:
     """
     from aiflow_lite.cli.output import dump, emit_one
     from aiflow_lite.ops import get_task_execution, get_task_outputs
+    from aiflow_lite.records import task_execution_record
 
-    columns = (*TASK_COLUMNS, "pid", "log_path")
     meta = get_task_execution(task_execution_id)
     if meta is None:
-        emit_one(None, f"no task execution with id {task_execution_id}", columns, output)
+        emit_one(None, f"no task execution with id {task_execution_id}", TASK_DETAIL_COLUMNS,
+                 output)
     outputs = get_task_outputs(task_execution_id)
     if output in ("json", "yaml"):
-        row, produced = meta.to_dict(), outputs.to_dict()
-        produced.pop("task_execution_id", None)
-        dump({**{c: row.get(c) for c in columns}, "outputs": produced}, output)
+        dump(task_execution_record(meta, outputs), output)
         return
-    emit_one(meta, "", columns, output, _TIMES)
+    emit_one(meta, "", TASK_DETAIL_COLUMNS, output, _TIMES)
     for line in produced_lines(outputs, output == "plain"):
         click.echo(line)
 

@@ -10,9 +10,8 @@ import click
 
 from aiflow_lite.cli.datasets import META_NAMESPACE, columns_for, echo_or_emit
 from aiflow_lite.cli.options import output_option
+from aiflow_lite.records import METRIC_COLUMNS
 
-METRIC_COLUMNS = ("id", "namespace", "key", "value", "step", "timestamp", "model_name",
-                  "model_version", "dataset_name", "workflow_execution_id", "task_execution_id")
 _LIST_COLUMNS = ("key", "value", "step", "model_name", "model_version", "dataset_name",
                  "task_execution_id", "timestamp")
 _TIMES = ("timestamp",)

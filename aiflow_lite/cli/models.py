@@ -16,17 +16,14 @@ from aiflow_lite.cli.datasets import (
     parse_json_object,
 )
 from aiflow_lite.cli.options import output_option, yes_option
+from aiflow_lite.records import MODEL_COLUMNS, STAGES, VERSION_COLUMNS, no_model
 from aiflow_lite.status import ModelVersionStage
 
-MODEL_COLUMNS = ("name", "namespace", "latest_version", "description", "properties",
-                 "create_time", "update_time")
 _MODEL_LIST = ("name", "latest_version", "description", "update_time")
-VERSION_COLUMNS = ("model_name", "namespace", "version", "stage", "uri", "description",
-                   "properties", "datasets", "create_time", "update_time", "lineage")
 _VERSION_LIST = ("version", "stage", "uri", "datasets", "description", "update_time")
-METRIC_COLUMNS = ("key", "value", "step", "timestamp")
+#: The metrics table of `model-version show` (json: every field of each metric).
+_METRIC_TABLE = ("key", "value", "step", "timestamp")
 _TIMES = ("create_time", "update_time")
-STAGES = [s.value for s in ModelVersionStage]
 #: What `model-version show` says of where a version came from, in this order.
 LINEAGE_FIELDS = ("workflow", "snapshot_id", "workflow_execution_id", "task_execution_id",
                   "task_name")
@@ -35,10 +32,6 @@ LINEAGE_FIELDS = ("workflow", "snapshot_id", "workflow_execution_id", "task_exec
 def _stage(choices: List[str], help_text: str) -> Any:
     return click.option("--stage", type=click.Choice(choices, case_sensitive=False),
                         default=None, help=help_text)
-
-
-def _no_model(name: str) -> str:
-    return f"no model {name!r}; register it first with `aiflow model register {name}`"
 
 
 @click.group("model")
@@ -93,17 +86,17 @@ def show_model(name: str, namespace: Optional[str], output: str) -> None:
     """
     from aiflow_lite import ops
     from aiflow_lite.cli.output import dump, emit, emit_one
+    from aiflow_lite.records import model_record
 
     meta = ops.get_model(name, namespace)
     if meta is None:
-        emit_one(None, _no_model(name), MODEL_COLUMNS, output)
+        emit_one(None, no_model(name), MODEL_COLUMNS, output)
     latest = {stage: ops.get_latest_model_version(name, stage, meta.namespace)
               for stage in STAGES}
     if output in ("json", "yaml"):
-        dump({**meta.to_dict(), "latest_versions": {
-            stage: v.to_dict() if v else None for stage, v in latest.items()}}, output)
+        dump(model_record(meta, latest), output)
         return
-    emit_one(meta, _no_model(name), MODEL_COLUMNS, output, _TIMES)
+    emit_one(meta, no_model(name), MODEL_COLUMNS, output, _TIMES)
     rows = [{"stage": stage, **v.to_dict()} for stage, v in latest.items() if v is not None]
     if output == "table":
         click.echo()
@@ -126,7 +119,7 @@ def delete_model(name: str, namespace: Optional[str], yes: bool) -> None:
     if meta is None:
         from aiflow_lite.errors import NotFound
 
-        raise NotFound(_no_model(name))
+        raise NotFound(no_model(name))
     if not yes:
         click.confirm(f"Delete model {meta.namespace}.{name} with all its versions and their "
                       "metrics?", abort=True)
@@ -198,17 +191,17 @@ def show_version(model_name: str, version: int, namespace: Optional[str], output
     """
     from aiflow_lite import ops
     from aiflow_lite.cli.output import dump, emit, emit_one
+    from aiflow_lite.records import model_version_record, no_model_version
 
     meta = ops.get_model_version(model_name, version, namespace)
     if meta is None:
         if ops.get_model(model_name, namespace) is None:
-            emit_one(None, _no_model(model_name), VERSION_COLUMNS, output)
-        emit_one(None, f"model {model_name!r} has no version {version}; see `aiflow "
-                 f"model-version list {model_name}`", VERSION_COLUMNS, output)
+            emit_one(None, no_model(model_name), VERSION_COLUMNS, output)
+        emit_one(None, no_model_version(model_name, version), VERSION_COLUMNS, output)
     metrics = ops.list_metrics(model_name=model_name, model_version=version,
                                namespace=meta.namespace)
     if output in ("json", "yaml"):
-        dump({**meta.to_dict(), "metrics": [m.to_dict() for m in metrics]}, output)
+        dump(model_version_record(meta, metrics), output)
         return
     emit_one(meta, "", ("model_name", "version", "stage", "uri", "description", "properties",
                         "create_time", "update_time"), output, _TIMES)
@@ -228,7 +221,7 @@ def show_version(model_name: str, version: int, namespace: Optional[str], output
             click.echo(f"  {field.replace('_', ' ')}: {lineage[field]}")
     click.echo(f"  input datasets: {', '.join(meta.datasets) or '(none)'}")
     click.echo()
-    emit((m.to_dict() for m in metrics), METRIC_COLUMNS, output, time_columns=("timestamp",),
+    emit((m.to_dict() for m in metrics), _METRIC_TABLE, output, time_columns=("timestamp",),
          title="metrics (latest of each)")
 
 
@@ -269,7 +262,7 @@ def delete_version(model_name: str, version: int, namespace: Optional[str], yes:
     meta = ops.get_model_version(model_name, version, namespace)
     if meta is None:
         if ops.get_model(model_name, namespace) is None:
-            raise NotFound(_no_model(model_name))
+            raise NotFound(no_model(model_name))
         raise NotFound(f"model {model_name!r} has no version {version}")
     if not yes:
         click.confirm(f"Delete version {version} of model {meta.namespace}.{model_name}?",

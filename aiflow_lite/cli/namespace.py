@@ -69,6 +69,7 @@ def list_(output: str) -> None:
     """
     from aiflow_lite.cli.output import emit
     from aiflow_lite.ops import list_namespace
+    from aiflow_lite.records import NAMESPACE_COLUMNS
 
-    emit((n.to_dict() for n in list_namespace()), ("name", "properties", "create_time"), output,
+    emit((n.to_dict() for n in list_namespace()), NAMESPACE_COLUMNS, output,
          time_columns=("create_time",))

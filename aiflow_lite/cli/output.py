@@ -10,13 +10,7 @@ from typing import Any, Iterable, Mapping, Optional, Sequence
 
 import click
 
-
-def format_time_ms(ms: Any) -> str:
-    from datetime import datetime
-
-    if ms is None:
-        return ""
-    return datetime.fromtimestamp(ms / 1000).isoformat(sep=" ", timespec="milliseconds")
+from aiflow_lite.records import format_time_ms, pick, pick_one
 
 
 def format_duration(seconds: Any) -> str:
@@ -76,7 +70,7 @@ def emit(
     """`list` commands: print `rows` (dicts) in `fmt`; json is an array, yaml a sequence, even of
     one row or none. json/yaml keep raw values (times in epoch ms); table and plain show times
     as local ISO text."""
-    rows = [{c: r.get(c) for c in columns} for r in rows]
+    rows = pick(rows, columns)
     if fmt in ("json", "yaml"):
         dump(rows, fmt)
         return
@@ -88,12 +82,7 @@ def emit_one(meta: Any, missing: str, columns: Sequence[str], fmt: str,
     """`show` commands: one record (a meta, or a dict already shaped for output) in `fmt`: json
     is one object, yaml one mapping; table and plain one row. `missing` is the one-line error
     when it is absent."""
-    if meta is None:
-        from aiflow_lite.errors import NotFound
-
-        raise NotFound(missing)
-    row = meta if isinstance(meta, Mapping) else meta.to_dict()
-    row = {c: row.get(c) for c in columns}
+    row = pick_one(meta, missing, columns)
     if fmt in ("json", "yaml"):
         dump(row, fmt)
         return

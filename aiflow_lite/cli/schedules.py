@@ -7,11 +7,9 @@ from typing import Any, Callable
 import click
 
 from aiflow_lite.cli.options import namespace_option, output_option, yes_option
+from aiflow_lite.records import SCHEDULE_COLUMNS, TRIGGER_COLUMNS
 
 _NAMESPACE = namespace_option("Namespace of the workflow.", default="default")
-SCHEDULE_COLUMNS = ("id", "workflow_id", "expression", "is_paused", "next_fire_time",
-                    "create_time")
-TRIGGER_COLUMNS = ("id", "workflow_id", "description", "is_paused", "create_time")
 
 
 @click.group("workflow-schedule")

@@ -7,11 +7,10 @@ from typing import Any, Optional
 import click
 
 from aiflow_lite.cli.options import namespace_option, output_option, yes_option
+from aiflow_lite.records import WORKFLOW_COLUMNS
 
 _NAMESPACE = namespace_option("Namespace of the workflow.", default="default")
 STARTS_WITH_EXECUTION = "START when the execution starts"
-WORKFLOW_COLUMNS = ("id", "namespace", "name", "is_enabled", "snapshot_id", "create_time",
-                    "update_time")
 
 
 @click.group("workflow")

@@ -32,7 +32,7 @@ WORKFLOW_STATUSES = ("INIT", "RUNNING", "SUCCESS", "FAILED", "STOPPED")
 
 
 def _time(ms: Any) -> str:
-    from aiflow_lite.cli.output import format_time_ms
+    from aiflow_lite.records import format_time_ms
 
     return format_time_ms(ms)
 

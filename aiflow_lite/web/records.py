@@ -1,31 +1,41 @@
-"""Records shaped for JSON exactly as the CLI's `-o json` prints them: the column tuples and
-row builders are the CLI's own (`aiflow_lite.cli.*`, the same layer), so the API and the CLI
-cannot drift apart. Every function here is a plain read (or an `ops` call) and returns data
-ready for `json.dumps`; a missing record raises NotFound with the CLI's one-line message."""
+"""The REST API's reads, each answering what the CLI's `-o json` prints: the columns and the
+builders of the records are `aiflow_lite.records`, which the CLI prints from too, so the API
+and the CLI cannot drift apart. Every function here is a plain read (or an `ops` call) and
+returns data ready for `json.dumps`; a missing record raises NotFound with the CLI's one-line
+message."""
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
+from typing import Any, Iterable, List, Optional
 
 from aiflow_lite.errors import InvalidInput, NotFound
+from aiflow_lite.records import (
+    ARTIFACT_COLUMNS,
+    DATASET_COLUMNS,
+    EVENT_COLUMNS,
+    EXECUTION_COLUMNS,
+    METRIC_COLUMNS,
+    MODEL_COLUMNS,
+    NAMESPACE_COLUMNS,
+    SCHEDULE_COLUMNS,
+    STAGES,
+    TASK_COLUMNS,
+    TRIGGER_COLUMNS,
+    VERSION_COLUMNS,
+    WORKFLOW_COLUMNS,
+    model_record,
+    model_version_record,
+    no_artifact,
+    no_dataset,
+    no_model,
+    no_model_version,
+    pick,
+    pick_one,
+    task_execution_record,
+)
 
-#: The columns of `aiflow namespace list` (the CLI spells them inline).
-NAMESPACE_COLUMNS = ("name", "properties", "create_time")
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
-
-
-def pick(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> List[Dict[str, Any]]:
-    """What `emit` prints in json: each row restricted to (and ordered by) `columns`."""
-    return [{c: r.get(c) for c in columns} for r in rows]
-
-
-def pick_one(row: Any, missing: str, columns: Sequence[str]) -> Dict[str, Any]:
-    """What `emit_one` prints in json, or NotFound(`missing`)."""
-    if row is None:
-        raise NotFound(missing)
-    row = row if isinstance(row, Mapping) else row.to_dict()
-    return {c: row.get(c) for c in columns}
 
 
 def page(rows: List[Any], limit: int, offset: int) -> List[Any]:
@@ -43,7 +53,6 @@ def namespaces(limit: int, offset: int) -> list:
 
 def workflows(namespace: str, limit: int, offset: int) -> list:
     from aiflow_lite import ops
-    from aiflow_lite.cli.workflow import WORKFLOW_COLUMNS
 
     if ops.get_namespace(namespace) is None:
         raise NotFound(f"no namespace named {namespace!r}; `aiflow namespace list` shows them")
@@ -61,7 +70,6 @@ def workflow(name: str, namespace: str) -> dict:
 def workflow_row(name: str, namespace: str) -> dict:
     """The workflow as `aiflow workflow enable|disable -o json` prints it (one row)."""
     from aiflow_lite import ops
-    from aiflow_lite.cli.workflow import WORKFLOW_COLUMNS
 
     return pick_one(ops.get_workflow(name, namespace), f"no workflow {namespace}.{name}",
                     WORKFLOW_COLUMNS)
@@ -71,10 +79,7 @@ def workflow_row(name: str, namespace: str) -> dict:
 
 
 def _execution_json(executions: Iterable[Any]) -> list:
-    from aiflow_lite.cli.executions import execution_rows
-
-    rows, columns = execution_rows(list(executions), "json")
-    return pick(rows, columns)
+    return pick((e.to_dict() for e in executions), EXECUTION_COLUMNS)
 
 
 def workflow_executions(workflow_name: str, namespace: str, status: Optional[str], limit: int,
@@ -114,7 +119,6 @@ def workflow_execution(execution_id: int) -> dict:
 
 def task_executions(execution_id: int, limit: int, offset: int) -> list:
     from aiflow_lite import ops
-    from aiflow_lite.cli.executions import TASK_COLUMNS
 
     return pick((t.to_dict() for t in ops.list_task_executions(execution_id, limit, offset)),
                 TASK_COLUMNS)
@@ -123,14 +127,11 @@ def task_executions(execution_id: int, limit: int, offset: int) -> list:
 def task_execution(task_execution_id: int) -> dict:
     """`aiflow task-execution show ID -o json`: the row, pid, log_path, and its outputs."""
     from aiflow_lite import ops
-    from aiflow_lite.cli.executions import TASK_COLUMNS
 
-    columns = (*TASK_COLUMNS, "pid", "log_path")
     meta = ops.get_task_execution(task_execution_id)
-    row = pick_one(meta, f"no task execution with id {task_execution_id}", columns)
-    produced = ops.get_task_outputs(task_execution_id).to_dict()
-    produced.pop("task_execution_id", None)
-    return {**row, "outputs": produced}
+    if meta is None:
+        raise NotFound(f"no task execution with id {task_execution_id}")
+    return task_execution_record(meta, ops.get_task_outputs(task_execution_id))
 
 
 def log_roots(settings: Any) -> List[str]:
@@ -205,7 +206,6 @@ def events(key: str, namespace: Optional[str], begin_offset: int, limit: int,
            internal: bool) -> list:
     """`notification event list KEY -o json` (KEY '*' for all), a page after `begin_offset`;
     aiflow_lite's own `__aiflow.*` events only with `internal`."""
-    from aiflow_lite.cli.event import EVENT_COLUMNS
     from aiflow_lite.events import RESERVED_KEY_PREFIX, check_text, validate_name
     from aiflow_lite.ops.backend import home_stores
 
@@ -231,7 +231,6 @@ def events(key: str, namespace: Optional[str], begin_offset: int, limit: int,
 
 def schedules(workflow_name: str, namespace: str, limit: int, offset: int) -> list:
     from aiflow_lite import ops
-    from aiflow_lite.cli.schedules import SCHEDULE_COLUMNS
 
     return pick((m.to_dict() for m in ops.list_workflow_schedules(workflow_name, namespace,
                                                                   limit, offset)),
@@ -240,7 +239,6 @@ def schedules(workflow_name: str, namespace: str, limit: int, offset: int) -> li
 
 def triggers(workflow_name: str, namespace: str, limit: int, offset: int) -> list:
     from aiflow_lite import ops
-    from aiflow_lite.cli.schedules import TRIGGER_COLUMNS
 
     return pick((m.to_dict() for m in ops.list_workflow_triggers(workflow_name, namespace,
                                                                  limit, offset)),
@@ -249,7 +247,6 @@ def triggers(workflow_name: str, namespace: str, limit: int, offset: int) -> lis
 
 def schedule(schedule_id: int) -> dict:
     from aiflow_lite import ops
-    from aiflow_lite.cli.schedules import SCHEDULE_COLUMNS
 
     return pick_one(ops.get_workflow_schedule(schedule_id),
                     f"no workflow schedule with id {schedule_id}", SCHEDULE_COLUMNS)
@@ -257,7 +254,6 @@ def schedule(schedule_id: int) -> dict:
 
 def trigger(trigger_id: int) -> dict:
     from aiflow_lite import ops
-    from aiflow_lite.cli.schedules import TRIGGER_COLUMNS
 
     return pick_one(ops.get_workflow_trigger(trigger_id),
                     f"no workflow trigger with id {trigger_id}", TRIGGER_COLUMNS)
@@ -268,7 +264,6 @@ def trigger(trigger_id: int) -> dict:
 
 def models(namespace: Optional[str], limit: int, offset: int) -> list:
     from aiflow_lite import ops
-    from aiflow_lite.cli.models import MODEL_COLUMNS
 
     return pick((m.to_dict() for m in ops.list_models(namespace, limit, offset)), MODEL_COLUMNS)
 
@@ -276,20 +271,15 @@ def models(namespace: Optional[str], limit: int, offset: int) -> list:
 def model(name: str, namespace: Optional[str]) -> dict:
     """`aiflow model show NAME -o json`: the model and its latest version in each stage."""
     from aiflow_lite import ops
-    from aiflow_lite.cli.models import STAGES, _no_model
 
     meta = ops.get_model(name, namespace)
     if meta is None:
-        raise NotFound(_no_model(name))
-    latest = {stage: ops.get_latest_model_version(name, stage, meta.namespace)
-              for stage in STAGES}
-    return {**meta.to_dict(), "latest_versions": {
-        stage: v.to_dict() if v else None for stage, v in latest.items()}}
+        raise NotFound(no_model(name))
+    return model_record(meta, {stage: ops.get_latest_model_version(name, stage, meta.namespace)
+                               for stage in STAGES})
 
 
 def _stage(stage: Optional[str]) -> Optional[str]:
-    from aiflow_lite.cli.models import STAGES
-
     if not stage:
         return None
     if stage.upper() not in STAGES:
@@ -300,7 +290,6 @@ def _stage(stage: Optional[str]) -> Optional[str]:
 def model_versions(name: str, stage: Optional[str], namespace: Optional[str], limit: int,
                    offset: int) -> list:
     from aiflow_lite import ops
-    from aiflow_lite.cli.models import VERSION_COLUMNS
 
     return pick((v.to_dict() for v in ops.list_model_versions(name, _stage(stage), namespace,
                                                               limit, offset)),
@@ -311,21 +300,18 @@ def model_version(name: str, version: int, namespace: Optional[str]) -> dict:
     """`aiflow model-version show NAME V -o json`: the version (with its lineage) and the
     latest value of each metric logged against it."""
     from aiflow_lite import ops
-    from aiflow_lite.cli.models import _no_model
 
     meta = ops.get_model_version(name, version, namespace)
     if meta is None:
         if ops.get_model(name, namespace) is None:
-            raise NotFound(_no_model(name))
-        raise NotFound(f"model {name!r} has no version {version}; see `aiflow "
-                       f"model-version list {name}`")
-    metrics = ops.list_metrics(model_name=name, model_version=version, namespace=meta.namespace)
-    return {**meta.to_dict(), "metrics": [m.to_dict() for m in metrics]}
+            raise NotFound(no_model(name))
+        raise NotFound(no_model_version(name, version))
+    return model_version_record(meta, ops.list_metrics(model_name=name, model_version=version,
+                                                       namespace=meta.namespace))
 
 
 def datasets(namespace: Optional[str], limit: int, offset: int) -> list:
     from aiflow_lite import ops
-    from aiflow_lite.cli.datasets import DATASET_COLUMNS
 
     return pick((d.to_dict() for d in ops.list_datasets(namespace, limit, offset)),
                 DATASET_COLUMNS)
@@ -333,10 +319,8 @@ def datasets(namespace: Optional[str], limit: int, offset: int) -> list:
 
 def dataset(name: str, namespace: Optional[str]) -> dict:
     from aiflow_lite import ops
-    from aiflow_lite.cli.datasets import DATASET_COLUMNS
 
-    return pick_one(ops.get_dataset(name, namespace),
-                    f"no dataset {name!r}; see `aiflow dataset list`", DATASET_COLUMNS)
+    return pick_one(ops.get_dataset(name, namespace), no_dataset(name), DATASET_COLUMNS)
 
 
 def _check_version(model_name: Optional[str], version: Optional[int]) -> None:
@@ -348,7 +332,6 @@ def metrics(key: Optional[str], model_name: Optional[str], version: Optional[int
             dataset_name: Optional[str], task_execution_id: Optional[int],
             namespace: Optional[str], limit: int, offset: int) -> list:
     from aiflow_lite import ops
-    from aiflow_lite.cli.metrics import METRIC_COLUMNS
 
     _check_version(model_name, version)
     return pick((m.to_dict() for m in ops.list_metrics(key, model_name, version, dataset_name,
@@ -368,22 +351,15 @@ def metric_history(key: str, model_name: Optional[str], version: Optional[int],
 
 def artifacts(name: Optional[str], namespace: Optional[str], limit: int, offset: int) -> list:
     from aiflow_lite import ops
-    from aiflow_lite.cli.artifacts import ARTIFACT_COLUMNS
 
     return pick((a.to_dict() for a in ops.list_artifacts(name, namespace, limit, offset)),
                 ARTIFACT_COLUMNS)
 
 
-def _artifact_missing(name: str, version: Optional[int]) -> str:
-    which = "" if version is None else f" version {version}"
-    return f"no artifact {name!r}{which}; see `aiflow artifact list`"
-
-
 def artifact(name: str, version: Optional[int], namespace: Optional[str]) -> dict:
     from aiflow_lite import ops
-    from aiflow_lite.cli.artifacts import ARTIFACT_COLUMNS
 
-    return pick_one(ops.get_artifact(name, version, namespace), _artifact_missing(name, version),
+    return pick_one(ops.get_artifact(name, version, namespace), no_artifact(name, version),
                     ARTIFACT_COLUMNS)
 
 
@@ -396,5 +372,5 @@ def artifact_file(name: str, version: Optional[int], namespace: Optional[str],
 
     meta = ops.get_artifact(name, version, namespace)
     if meta is None:
-        raise NotFound(_artifact_missing(name, version))
+        raise NotFound(no_artifact(name, version))
     return fetch_artifact(meta, directory, _blob_manager()), meta.file_name
