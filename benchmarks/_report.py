@@ -21,13 +21,16 @@ def print_report(title: str, rows: List[Row], width: int = 46) -> int:
     return 1 if missed else 0
 
 
-def sized_arguments(description: str, sizes: dict) -> Any:
+def sized_arguments(description: str, sizes: dict, options: Optional[dict] = None) -> Any:
     """Parsed `--quick` and one `--<size>` per entry of `sizes` ({name: (default, quick)}),
-    each filled with its default, or its quick value under `--quick`."""
+    each filled with its default, or its quick value under `--quick`; `options` are more
+    ({flag: argparse keywords})."""
     import argparse
 
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
+    for flag, keywords in (options or {}).items():
+        parser.add_argument(flag, **keywords)
     for name, (default, quick) in sizes.items():
         parser.add_argument(f"--{name.replace('_', '-')}", type=type(default),
                             help=f"default {default}, with --quick {quick}")

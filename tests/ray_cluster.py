@@ -23,9 +23,14 @@ READY = "Ray runtime started"
 START_TIMEOUT_S = 90.0
 
 
+def ray_command() -> Optional[str]:
+    """The `ray` command of this interpreter's install (a venv's, even when not activated)."""
+    return shutil.which("ray", path=os.path.dirname(sys.executable)) or shutil.which("ray")
+
+
 def require_ray() -> None:
     """Skip (or fail under AIFLOW_REQUIRE_RAY=1) when Ray is not installed."""
-    if shutil.which("ray") is None or _missing("ray"):
+    if ray_command() is None or _missing("ray"):
         if os.environ.get("AIFLOW_REQUIRE_RAY") == "1":
             pytest.fail("AIFLOW_REQUIRE_RAY=1 but Ray is not installed: pip install '.[ray]'")
         pytest.skip("Ray is not installed (pip install '.[ray]')")
@@ -90,7 +95,7 @@ class RayCluster:
         return self._start(f"node{len(self.nodes)}", ["--address", self.address], num_cpus)
 
     def _start(self, name: str, options: List[str], num_cpus: float) -> Node:
-        args = ["ray", "start", "--block", "--disable-usage-stats",
+        args = [ray_command() or "ray", "start", "--block", "--disable-usage-stats",
                 "--node-ip-address", "127.0.0.1", "--num-cpus", str(num_cpus),
                 *options, *_port_options()]
         env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "PYTHONPATH": os.pathsep.join(

@@ -3,6 +3,7 @@ a target missed on a loaded CI machine is not a test failure."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -85,4 +86,25 @@ def test_scheduler_benchmark_runs_and_prints_every_figure(tmp_path):
                    "chain of 3", "10 independent python no-ops, median", "CPU per task",
                    "idle scheduler CPU", "raw Popen(true)+wait+commit, 10, median",
                    "figure 4 / raw, median of pairs", "summary:"):
+        assert figure in proc.stdout, f"missing {figure!r} in:\n{proc.stdout}"
+
+
+@pytest.mark.slow
+@pytest.mark.ray
+def test_ray_benchmark_runs_and_prints_every_figure(tmp_path):
+    from ray_cluster import require_ray
+
+    require_ray()
+    proc = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "ray_executor.py"), "--latency-runs", "3",
+         "--fan-out", "3", "--tasks", "10", "--repeat", "1", "--node-cpus", "1"],
+        capture_output=True, text=True, timeout=600,
+        env={"PATH": os.environ["PATH"], "HOME": str(tmp_path),
+             "TMPDIR": os.environ.get("TMPDIR", "/tmp")},
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    for figure in ("Ray executor benchmark", "event -> task running p50", "p99", "fan-out 1+3",
+                   "10 python no-op tasks, median", "raw Ray: 10 no-op tasks",
+                   "raw Ray: 10 tasks forking a child", "ours / raw no-op Ray tasks",
+                   "ours / raw forking Ray tasks", "summary:"):
         assert figure in proc.stdout, f"missing {figure!r} in:\n{proc.stdout}"

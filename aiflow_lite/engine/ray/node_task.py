@@ -36,6 +36,7 @@ def run_try(order_line: bytes, home: str, next_signal: Callable[[int], Optional[
                           "the home is at the same path (this machine, or a shared disk)")
     os.environ["AIFLOW_HOME"] = home
     os.environ.pop("NOTIFICATION_HOME", None)
+    _warm()
     from aiflow_lite.config import load_aiflow_settings
 
     settings = load_aiflow_settings()
@@ -59,6 +60,17 @@ def run_try(order_line: bytes, home: str, next_signal: Callable[[int], Optional[
         how = f"signal {-code}" if code < 0 else f"exit code {code}"
         return "FAILED", f"the worker ended ({how}) without reporting a result"
     return result[0].value, result[1]
+
+
+def _warm() -> None:
+    """Import what every worker imports, once per Ray worker process (as the fork server does):
+    each forked worker then finds it loaded instead of importing it again."""
+    import importlib
+
+    from aiflow_lite.engine.launch import WARM_MODULES
+
+    for name in WARM_MODULES:
+        importlib.import_module(name)
 
 
 def _child(read_end: int, write_end: int, settings: Any) -> None:
