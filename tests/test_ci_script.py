@@ -30,3 +30,13 @@ def test_the_test_extras_hold_what_the_command_uses():
     extras = re.search(r"^test = \[(.*)\]$", pyproject, re.MULTILINE).group(1)
     if " -n " in readme_test_command():
         assert '"pytest-xdist' in extras
+
+
+def test_ci_makes_each_optional_engine_run_not_skip():
+    """Each kind of test that skips without its engine is required in CI, its engine installed."""
+    script = (ROOT / ".ci" / "run").read_text()
+    for variable in ("AIFLOW_REQUIRE_ENGINES=1", "AIFLOW_REQUIRE_BROWSER=1",
+                     "AIFLOW_REQUIRE_SPEC=1", "AIFLOW_REQUIRE_RAY=1"):
+        assert variable in script
+    assert "pip install -q -e '.[ray]'" in script
+    assert "apt-get install -y -q chromium" in script and "install-engines" in script

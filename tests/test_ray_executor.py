@@ -164,6 +164,27 @@ def test_quickstart_runs_to_the_end_on_ray(home, cluster):
     assert report["status"] == "SUCCESS"
 
 
+def test_the_model_lifecycle_runs_to_the_end_on_ray(home, cluster, tmp_path, monkeypatch):
+    """Each task acts on the model version whose event started it, its event carried to a Ray
+    node with its order."""
+    kept = tmp_path / "kept"
+    proc = aiflow("run", str(EXAMPLES / "model_lifecycle" / "workflow.py"), "--executor", "ray",
+                  "--ray-address", cluster.address, "--home", str(kept), check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "default.model_lifecycle: SUCCESS" in proc.stdout
+    monkeypatch.setenv("AIFLOW_HOME", str(kept))
+    from aiflow_lite import ops
+
+    [version] = ops.list_model_versions("churn")
+    assert version.stage == "DEPLOYED" and version.lineage["task_name"] == "train"
+    [accuracy] = ops.list_metrics(key="accuracy", model_name="churn", model_version=1)
+    assert accuracy.value >= 0.7
+    logs = {t.task_name: t for t in ops.list_task_executions(version.lineage[
+        "workflow_execution_id"])}
+    assert {"train", "validate", "deploy"} <= set(logs)
+    assert all(t.status == "SUCCESS" for t in logs.values())
+
+
 def test_a_lost_worker_node_is_a_failed_attempt_and_retried(home, server, tmp_path):
     """A head with no CPU (it holds the owner, runs no task) and one worker node, killed -9
     mid task: the try is reported lost and retried on a node that joins afterwards."""
