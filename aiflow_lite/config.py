@@ -263,6 +263,14 @@ def _resolve_file(defaults: Mapping[str, tuple], path: str, home: str) -> dict:
                 raise InvalidInput(
                     f"config {path}: {key} must be a number of seconds > 0, got {value!r}"
                 ) from None
+    if "ray_task_num_cpus" in values:
+        try:
+            values["ray_task_num_cpus"] = float(values["ray_task_num_cpus"])
+            if not values["ray_task_num_cpus"] >= 0:
+                raise ValueError
+        except (TypeError, ValueError):
+            raise InvalidInput(f"config {path}: ray_task_num_cpus must be a number of CPUs >= 0, "
+                               f"got {values['ray_task_num_cpus']!r}") from None
     if "durability" in values:
         if str(values["durability"]).lower() not in ("normal", "full"):
             raise InvalidInput(f"config {path}: durability must be normal or full")

@@ -64,6 +64,26 @@ def children_of(pid: int) -> List[int]:
         return []
 
 
+def descendants_of(pid: int) -> List[int]:
+    """Every process below `pid` (children of any of its threads, theirs, and so on)."""
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        try:
+            threads = os.listdir(f"/proc/{parent}/task")
+        except OSError:
+            continue
+        for thread in threads:
+            try:
+                with open(f"/proc/{parent}/task/{thread}/children", "rb") as fh:
+                    children = [int(child) for child in fh.read().split()]
+            except OSError:
+                continue
+            found += children
+            todo += children
+    return found
+
+
 def open_fds() -> Set[int]:
     """This process's open file descriptors (not the one the listing used: it is closed)."""
     try:

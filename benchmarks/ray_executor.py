@@ -6,7 +6,9 @@ Without --address it starts a local Ray cluster on loopback (a head with one CPU
 `--node-cpus`), and stops it at the end. Runs a real scheduler process with `task_executor: ray`
 in a temporary home. The baseline, measured in the same run on the same cluster: the same number
 of no-op Ray tasks submitted from a plain driver (`ray.get` of them all), and the same tasks
-each forking a child that exits (a Ray task that starts a process, as ours do).
+each forking a child that exits (a Ray task that starts a process, as ours do). Every task,
+ours and raw, reserves `--task-cpus` (ray_task_num_cpus; default 1): a cluster of 3 CPUs runs 3
+at once.
 Prints one table, each figure beside its target; exits 1 if a target is missed.
 """
 
@@ -33,7 +35,7 @@ from aiflow_lite.config import load_aiflow_settings
 
 SIZES = {  # option: (default, with --quick)
     "latency_runs": (40, 5), "fan_out": (50, 10), "tasks": (1000, 100), "repeat": (3, 1),
-    "node_cpus": (2, 2), "parallelism": (100, 100),
+    "node_cpus": (2, 2), "parallelism": (100, 100), "task_cpus": (1.0, 1.0),
 }
 
 
@@ -48,7 +50,7 @@ def _raw_fork() -> int:
     return os.waitpid(pid, 0)[1]
 
 
-def bench_raw(address: str, n: int, repeat: int) -> tuple:
+def bench_raw(address: str, n: int, repeat: int, cpus: float) -> tuple:
     """(no-op Ray tasks/s, forking Ray tasks/s), each the median of `repeat` runs, from a
     driver of their own (a subprocess: this process must not become a Ray driver)."""
     code = f"""
@@ -58,7 +60,7 @@ import ray
 from ray_executor import _raw_noop, _raw_fork
 ray.init(address={address!r}, logging_level="ERROR", log_to_driver=False)
 for name, fn in (("noop", _raw_noop), ("fork", _raw_fork)):
-    task = ray.remote(num_cpus=1, max_retries=0)(fn)
+    task = ray.remote(num_cpus={cpus}, max_retries=0)(fn)
     ray.get([task.remote() for _ in range(20)])  # warm-up: workers started
     rates = []
     for _ in range({repeat}):
@@ -75,10 +77,12 @@ for name, fn in (("noop", _raw_noop), ("fork", _raw_fork)):
 
 
 @contextlib.contextmanager
-def scheduler(home: str, address: str, parallelism: int) -> Iterator[subprocess.Popen]:
+def scheduler(home: str, address: str, parallelism: int,
+              cpus: float) -> Iterator[subprocess.Popen]:
     """A scheduler process with task_executor: ray; always stopped after."""
     Path(home, "aiflow_server.yaml").write_text(
-        f"task_executor: ray\nray_address: {address}\nray_executor_parallelism: {parallelism}\n")
+        f"task_executor: ray\nray_address: {address}\nray_executor_parallelism: {parallelism}\n"
+        f"ray_task_num_cpus: {cpus}\n")
     with open(os.path.join(home, "scheduler.log"), "w+") as log:
         proc = subprocess.Popen([sys.executable, "-m", "aiflow_lite.engine.runner"],
                                 stdout=log, stderr=subprocess.STDOUT)
@@ -111,7 +115,7 @@ def run_all(args, home: str, address: str) -> List[tuple]:
     marks = os.environ["BENCH_MARKS"]
     watch = Watch(load_aiflow_settings())
     try:
-        with scheduler(home, address, args.parallelism):
+        with scheduler(home, address, args.parallelism, args.task_cpus):
             lat = bench_latency(watch, marks, args.latency_runs)
             p50, p99 = (statistics.quantiles(lat, n=100, method="inclusive")[i] for i in (49, 98))
             add("1. event -> task running p50", f"{p50:.1f} ms", "<= 50 ms", p50 <= 50)
@@ -125,7 +129,7 @@ def run_all(args, home: str, address: str) -> List[tuple]:
             add(f"2. fan-out 1+{args.fan_out} bash true, median", f"{fan:.3f} s", "<= 1 s",
                 fan <= 1)
             many = args.tasks / median_run("many")
-        noop, fork = bench_raw(address, args.tasks, args.repeat)
+        noop, fork = bench_raw(address, args.tasks, args.repeat, args.task_cpus)
     finally:
         watch.close()
     add(f"3. {args.tasks} python no-op tasks, median", f"{many:,.0f} tasks/s")
@@ -166,6 +170,7 @@ def main() -> int:
     import ray
 
     started = f" (started here: head 1 CPU + node {args.node_cpus} CPUs)" if cluster else ""
+    started += f", {args.task_cpus:g} CPU a task"
     return print_report(f"aiflow_lite Ray executor benchmark{' (--quick)' if args.quick else ''}"
                         f": Ray {ray.__version__}, cluster {address}{started}"
                         f", python {sys.version.split()[0]}, {os.cpu_count()} CPUs", rows)

@@ -42,6 +42,21 @@ def _missing(module: str) -> bool:
     return importlib.util.find_spec(module) is None
 
 
+def _session(sid: int) -> List[int]:
+    """The processes of session `sid`."""
+    found = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat", "rb") as fh:
+                    fields = fh.read().rsplit(b")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[3]) == sid:
+                found.append(int(name))
+    return found
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -63,8 +78,13 @@ class Node:
         self.output: List[str] = []
 
     def kill(self, signum: int = signal.SIGKILL) -> None:
+        """Signal every process of the node: its session (Ray puts each worker in a process
+        group of its own, in the session of its `ray start`)."""
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signum)
+        for pid in _session(self.process.pid):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signum)
 
     def stop(self) -> None:
         """SIGTERM the node's processes, SIGKILL what is left after 10 s, reap the parent."""

@@ -107,3 +107,12 @@ def test_an_option_reads_as_a_typed_attribute(home):
         load_notification_settings().local_executor_parallelism  # noqa: B018
     with pytest.raises(AttributeError):
         settings.no_such_option  # noqa: B018
+
+
+@pytest.mark.parametrize("value", ["-1", "many"])
+def test_a_ray_task_needs_a_sane_number_of_cpus(home, value):
+    _write(home, "aiflow_server.yaml", f"task_executor: ray\nray_task_num_cpus: {value}\n")
+    result = invoke(cli, "config", "list")
+    assert result.exit_code == 1
+    assert "ray_task_num_cpus must be a number of CPUs >= 0" in result.stderr
+    assert result.stderr.count("\n") == 1

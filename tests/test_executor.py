@@ -376,3 +376,35 @@ def test_a_stop_landing_as_the_worker_finishes_still_leaves_a_result(home, monke
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert read_result(result_path(settings.home, 7, 1, pid)) == (TaskStatus.STOPPED, "stopped")
+
+
+def test_a_heartbeat_counts_only_for_the_claimed_try(h):
+    """Keyed by the claim's pid and the try: a Ray try is claimed with pid 0 before any process
+    runs it, and an old try's worker that still runs must not keep its retry's row alive."""
+    h.upload(QUICKSTART)
+    execution = ops.start_workflow_execution("w")
+    h.settle()
+    meta = h.task(execution, "t1")
+    with h.db.transaction():
+        assert h.store.claim(meta.id, 0, "ray:owner", h.now, beating=False)
+    assert h.store.get_task_execution(meta.id).heartbeat_time is None  # not due yet
+    assert not h.store.heartbeat(meta.id, 0, meta.try_number + 1, h.now + 5)  # another try
+    assert not h.store.heartbeat(meta.id, os.getpid(), meta.try_number, h.now + 5)
+    assert h.store.get_task_execution(meta.id).heartbeat_time is None
+    assert h.store.heartbeat(meta.id, 0, meta.try_number, h.now + 5)
+    assert h.store.get_task_execution(meta.id).heartbeat_time == h.now + 5
+
+
+def test_the_local_executor_will_not_take_over_tries_that_run_on_ray(h):
+    """Reporting them lost would start their retries beside them: one line, nothing written."""
+    from aiflow_lite.errors import AiflowError
+
+    h.upload(QUICKSTART)
+    execution = ops.start_workflow_execution("w")
+    h.settle()
+    meta = h.task(execution, "t1")
+    with h.db.transaction():
+        assert h.store.claim(meta.id, 0, "ray:0123abcd", h.now, beating=False)
+    with pytest.raises(AiflowError, match=r"1 task execution.* still run on Ray"):
+        h.executor.recover(60)
+    assert h.store.get_task_execution(meta.id).status == TaskStatus.RUNNING.value

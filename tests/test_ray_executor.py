@@ -8,7 +8,10 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import wait_for
@@ -162,6 +165,17 @@ def test_quickstart_runs_to_the_end_on_ray(home, cluster):
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert report["status"] == "SUCCESS"
+    assert _owners(cluster) == []  # the run's temporary home leaves no actor on the cluster
+
+
+def _owners(cluster: RayCluster) -> list:
+    """The names of aiflow_lite's actors alive on `cluster` (from a driver of its own)."""
+    code = (f"import json, ray; ray.init(address={cluster.address!r}, logging_level='ERROR'); "
+            "print(json.dumps([a['name'] for a in ray.util.list_named_actors("
+            "all_namespaces=True) if a['namespace'] == 'aiflow_lite']))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def test_the_model_lifecycle_runs_to_the_end_on_ray(home, cluster, tmp_path, monkeypatch):
@@ -185,6 +199,114 @@ def test_the_model_lifecycle_runs_to_the_end_on_ray(home, cluster, tmp_path, mon
     assert all(t.status == "SUCCESS" for t in logs.values())
 
 
+#: A Bash task whose first try hangs (60 s) and whose second is quick; each marks its shell's
+#: pid in {marks}, and writes "done" to {marks}.done when it got to its end.
+FIRST_TRY_HANGS = ("echo $$ >> {marks}; if [ $(wc -l < {marks}) -eq 1 ]; then sleep 60; "
+                   "else sleep 1; fi; echo done >> {marks}.done")
+
+
+def _parent(pid: int) -> int:
+    with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+        return int(fh.read().rsplit(")", 1)[1].split()[1])
+
+
+def test_a_killed_ray_worker_takes_its_task_with_it_and_is_retried(home, server, tmp_path,
+                                                                   cluster):
+    """kill -9 of the Ray worker running a try: the task's shell (its own session) dies too,
+    the try is a failed attempt, its retry runs alone."""
+    marks = tmp_path / "marks"
+    wf = tmp_path / "worker.py"
+    wf.write_text(f"""
+from ai_flow.model.workflow import Workflow
+from ai_flow.operators.bash import BashOperator
+with Workflow(name='worker') as w:
+    BashOperator(name='slow', bash_command={FIRST_TRY_HANGS.format(marks=marks)!r},
+                 max_retries=1)
+""")
+    configure(home, cluster_config(cluster))
+    aiflow("workflow", "upload", str(wf))
+    server()
+    execution = start_execution("worker")
+    wait_for(lambda: len(_ran(marks)) == 1, timeout=60, message="the first try running")
+    shell = int(_ran(marks)[0])
+    ray_worker = _parent(_parent(_parent(shell)))  # shell < worker < guard < Ray worker
+    assert b"ray::" in Path(f"/proc/{ray_worker}/cmdline").read_bytes()
+    os.kill(ray_worker, signal.SIGKILL)
+    wait_for(lambda: not _alive(shell), timeout=10, message="the killed try's shell gone")
+    assert wait_execution(execution, timeout=90) == "SUCCESS"
+    row = tasks(execution)["slow"]
+    assert (row["try_number"], len(_ran(marks))) == (2, 2)
+    assert _ran(Path(f"{marks}.done")) == ["done"]
+
+
+def test_a_try_outliving_the_heartbeat_timeout_keeps_beating(home, server, tmp_path, cluster):
+    """A Ray try is claimed before its process exists (pid 0): its worker's heartbeats match
+    that claim, so a try longer than task_heartbeat_timeout is not taken for dead."""
+    wf = tmp_path / "beat.py"
+    wf.write_text("""
+from ai_flow.model.workflow import Workflow
+from ai_flow.operators.bash import BashOperator
+with Workflow(name='beat') as w:
+    BashOperator(name='long', bash_command='sleep 7')
+""")
+    configure(home, cluster_config(cluster, "task_heartbeat_timeout: 3\n"
+                                   "task_heartbeat_interval: 0.5\n"
+                                   "task_executor_heartbeat_check_interval: 0.5\n"))
+    aiflow("workflow", "upload", str(wf))
+    server()
+    execution = start_execution("beat")
+    assert wait_execution(execution, timeout=60) == "SUCCESS"
+    assert tasks(execution)["long"]["try_number"] == 1
+
+
+def test_a_try_waiting_for_a_ray_cpu_stops_at_once(home, server, tmp_path, cluster):
+    """Two tries that each need the only node with 2 CPUs: the second waits in Ray's queue,
+    and a stop cancels it there instead of waiting for the first to end."""
+    wf = tmp_path / "queue.py"
+    started = tmp_path / "started"
+    wf.write_text(f"""
+from ai_flow.model.workflow import Workflow
+from ai_flow.operators.bash import BashOperator
+with Workflow(name='queue') as w:
+    for name in ('a', 'b'):
+        BashOperator(name=name, bash_command='echo $$ >> {started}; sleep 120')
+""")
+    configure(home, cluster_config(cluster, "ray_task_num_cpus: 2\n"))
+    aiflow("workflow", "upload", str(wf))
+    server()
+    execution = start_execution("queue")
+    wait_for(lambda: len(_ran(started)) == 1, timeout=60, message="one try running")
+    assert {r["status"] for r in tasks(execution).values()} == {"RUNNING"}  # both claimed
+    aiflow("workflow-execution", "stop", str(execution))
+    assert wait_execution(execution, timeout=30) == "STOPPED"
+    assert {r["status"] for r in tasks(execution).values()} == {"STOPPED"}
+    assert len(_ran(started)) == 1, tasks(execution)  # the queued one never started
+
+
+def test_switching_executors_with_tries_in_flight_is_refused(home, server, tmp_path, cluster):
+    """A local worker outlives its killed scheduler on purpose; a scheduler on Ray would report
+    it lost and run its retry beside it: it refuses to start, in one line."""
+    wf = tmp_path / "local.py"
+    wf.write_text("""
+from ai_flow.model.workflow import Workflow
+from ai_flow.operators.bash import BashOperator
+with Workflow(name='local') as w:
+    BashOperator(name='long', bash_command='sleep 120')
+""")
+    aiflow("workflow", "upload", str(wf))
+    pid = server()
+    execution = start_execution("local")
+    wait_for(lambda: tasks(execution)["long"]["status"] == "RUNNING", timeout=30)
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: scheduler_pid(home) is None, timeout=10)
+    configure(home, cluster_config(cluster))
+    proc = aiflow("server", "start", "-d", check=False)
+    assert proc.returncode != 0
+    assert "still run on this machine's local executor" in proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert tasks(execution)["long"]["status"] == "RUNNING"  # nothing written
+
+
 def test_a_lost_worker_node_is_a_failed_attempt_and_retried(home, server, tmp_path):
     """A head with no CPU (it holds the owner, runs no task) and one worker node, killed -9
     mid task: the try is reported lost and retried on a node that joins afterwards."""
@@ -198,7 +320,8 @@ def test_a_lost_worker_node_is_a_failed_attempt_and_retried(home, server, tmp_pa
 from ai_flow.model.workflow import Workflow
 from ai_flow.operators.bash import BashOperator
 with Workflow(name='lost') as w:
-    BashOperator(name='slow', bash_command='echo $$ >> {marks}; sleep 8', max_retries=1)
+    BashOperator(name='slow', bash_command={FIRST_TRY_HANGS.format(marks=marks)!r},
+                 max_retries=1)
 """)
         configure(home, cluster_config(lonely))
         aiflow("workflow", "upload", str(wf))
@@ -207,13 +330,14 @@ with Workflow(name='lost') as w:
         wait_for(lambda: len(_ran(marks)) == 1, timeout=90, message="the first try running")
         shell = int(_ran(marks)[0])
         first.kill(signal.SIGKILL)  # the whole node: raylet, its workers
-        wait_for(lambda: not _alive(shell), timeout=30, message="the lost node's task gone")
+        wait_for(lambda: not _alive(shell), timeout=15, message="the lost node's task gone")
         wait_for(lambda: tasks(execution)["slow"]["try_number"] == 2, timeout=60,
                  message="the second try")
         lonely.add_node(num_cpus=1)
         assert wait_execution(execution, timeout=120) == "SUCCESS"
         row = tasks(execution)["slow"]
         assert (row["status"], row["try_number"], len(_ran(marks))) == ("SUCCESS", 2, 2)
+        assert _ran(Path(f"{marks}.done")) == ["done"]  # the first try never got that far
     finally:
         aiflow("server", "stop", check=False)
         lonely.stop()
@@ -225,6 +349,19 @@ def test_an_unreachable_cluster_is_one_line(home, tmp_path):
 
     proc = aiflow("run", str(EXAMPLES / "quickstart" / "quickstart.py"), "--executor", "ray",
                   "--ray-address", f"127.0.0.1:{free_port()}", check=False)
+    assert proc.returncode == 1
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("Error:")]
+    assert lines and "cannot reach the Ray cluster" in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_a_port_that_is_not_ray_is_one_line(home, tmp_path):
+    """Something listens there, but not a Ray head: ray.init would wait for good."""
+    require_ray()
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+        proc = aiflow("run", str(EXAMPLES / "quickstart" / "quickstart.py"), "--executor",
+                      "ray", "--ray-address", f"127.0.0.1:{port}", check=False)
     assert proc.returncode == 1
     lines = [line for line in proc.stderr.splitlines() if line.startswith("Error:")]
     assert lines and "cannot reach the Ray cluster" in lines[0], proc.stderr

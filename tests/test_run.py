@@ -361,3 +361,33 @@ def test_a_task_sees_the_event_that_started_it(home, tmp_path):
     assert event["offset"] > 0
     assert json.loads((tmp_path / "out.seen").read_text()) == ["event", "hour 7"]
     assert json.loads((tmp_path / "out.plain").read_text()) == ["execution", None]
+
+
+BIG_EVENT = """
+from aiflow_lite import BashOperator, PythonOperator, TaskAction, Workflow
+from aiflow_lite.ns.client import AIFlowNotificationClient
+
+def produce():
+    AIFlowNotificationClient().send_event('big', 'x' * 200_000)
+
+with Workflow(name='big') as w:
+    PythonOperator(name='produce', python_callable=produce)
+    BashOperator(name='shell', bash_command={command!r}).action_on_event_received(
+        action=TaskAction.START, event_key='big')
+"""
+READ_CONTEXT = """
+import aiflow_lite
+print(len(aiflow_lite.task_context()["event"]["value"]))
+"""
+
+
+def test_a_task_started_by_an_event_too_big_for_the_environment_still_sees_it(home, tmp_path):
+    """Linux caps one environment string at 128 KiB, an event's value at 1 MiB here: the
+    context goes in a file the variable names, which the task's children read too."""
+    out, reader = tmp_path / "out", tmp_path / "reader.py"
+    reader.write_text(READ_CONTEXT)
+    wf = tmp_path / "big.py"
+    wf.write_text(BIG_EVENT.format(command=f"{sys.executable} {reader} > {out}"))
+    proc = run(str(wf), "--home", str(home))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert out.read_text().strip() == "200000"

@@ -114,7 +114,7 @@ def test_a_worker_s_heartbeat_thread_leaves_a_stop_to_the_main_thread(home):
 
     settings = load_aiflow_settings()
     before = set(os.listdir("/proc/self/task"))
-    heartbeat = _Heartbeat(settings, task_execution_id=1, pid=os.getpid())
+    heartbeat = _Heartbeat(settings, task_execution_id=1, try_number=1, pid=os.getpid())
     try:
         deadline = time.monotonic() + 10
         while not (new := set(os.listdir("/proc/self/task")) - before):
@@ -130,7 +130,8 @@ def test_a_stopped_heartbeat_thread_ends_and_a_second_stop_is_harmless(home):
     from aiflow_lite.engine.launch.worker import _Heartbeat
 
     before = set(os.listdir("/proc/self/task"))
-    heartbeat = _Heartbeat(load_aiflow_settings(), task_execution_id=1, pid=os.getpid())
+    heartbeat = _Heartbeat(load_aiflow_settings(), task_execution_id=1, try_number=1,
+                           pid=os.getpid())
     deadline = time.monotonic() + 10
     while not (new := set(os.listdir("/proc/self/task")) - before):
         assert time.monotonic() < deadline, "no heartbeat thread"

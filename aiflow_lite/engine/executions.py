@@ -242,13 +242,14 @@ class ExecutionStore:
             (TaskStatus.QUEUED.value, task_execution_id))
 
     def claim(self, task_execution_id: int, pid: int, pid_start: str, now: int,
-              log_path: Optional[str] = None) -> bool:
-        """A worker takes its QUEUED execution: true for exactly one claimant."""
+              log_path: Optional[str] = None, beating: bool = True) -> bool:
+        """A worker takes its QUEUED execution: true for exactly one claimant. Not `beating`:
+        its heartbeats are due from its worker's first one on (a Ray try may wait for a CPU)."""
         self.db.execute(
             "UPDATE task_execution SET status = ?, pid = ?, pid_start = ?, heartbeat_time = ?, "
             "log_path = coalesce(?, log_path) WHERE id = ? AND status = ?",
-            (TaskStatus.RUNNING.value, pid, pid_start, now, log_path, task_execution_id,
-             TaskStatus.QUEUED.value))
+            (TaskStatus.RUNNING.value, pid, pid_start, now if beating else None, log_path,
+             task_execution_id, TaskStatus.QUEUED.value))
         return self.db.changes == 1
 
     def unclaim(self, task_execution_id: int, pid: int, try_number: int) -> bool:
@@ -282,9 +283,11 @@ class ExecutionStore:
         return {task["name"]: float(task["stop_timeout"]) for task in tasks
                 if isinstance(task.get("stop_timeout"), (int, float))}
 
-    def heartbeat(self, task_execution_id: int, pid: int, now: int) -> bool:
-        self.db.execute("UPDATE task_execution SET heartbeat_time = ? WHERE id = ? AND pid = ?",
-                        (now, task_execution_id, pid))
+    def heartbeat(self, task_execution_id: int, pid: int, try_number: int, now: int) -> bool:
+        """The worker of try `try_number`, claimed with `pid`, is alive (false: it is not the
+        claimed one any more)."""
+        self.db.execute("UPDATE task_execution SET heartbeat_time = ? WHERE id = ? AND pid = ? "
+                        "AND try_number = ?", (now, task_execution_id, pid, try_number))
         return self.db.changes == 1
 
     # -- periodic task timers -----------------------------------------------------------------

@@ -19,7 +19,13 @@ from typing import Dict, List, Optional, Tuple
 
 from aiflow_lite.config import Settings
 from aiflow_lite.engine.executions import ExecutionStore
-from aiflow_lite.engine.executor_base import SENDER, WORKER, ExecutorBase
+from aiflow_lite.engine.executor_base import (
+    RAY_CLAIM_PREFIX,
+    SENDER,
+    WORKER,
+    ExecutorBase,
+    still_running_elsewhere,
+)
 from aiflow_lite.engine.launch.launcher import Launcher, signal_group
 from aiflow_lite.engine.launch.protocol import Order
 from aiflow_lite.engine.launch.results import (
@@ -298,8 +304,16 @@ class LocalExecutor(ExecutorBase):
         """Adopt the workers of a previous scheduler that still run; report the dead ones.
         QUEUED executions need nothing: `launch_queued` starts them (no worker of theirs ever
         got its order)."""
-        for meta in self.store.task_executions_in((TaskStatus.RUNNING.value,
-                                                   TaskStatus.STOPPING.value)):
+        in_flight = self.store.task_executions_in((TaskStatus.RUNNING.value,
+                                                   TaskStatus.STOPPING.value))
+        on_ray = [m for m in in_flight if (self.store.process_of(m.id)[1] or "").startswith(
+            RAY_CLAIM_PREFIX)]
+        if on_ray:
+            raise still_running_elsewhere(
+                len(on_ray), "on Ray", "let them end with task_executor: ray (a Ray cluster "
+                "that is gone: start a new one with `ray start --head`, and they are reported "
+                "lost)")
+        for meta in in_flight:
             pid, pid_start = self.store.process_of(meta.id)
             if pid and pid_start and process_start_time(pid) == pid_start:
                 worker = _Worker(meta.id, meta.try_number, pid, pid_start)

@@ -10,6 +10,7 @@ from typing import Dict, Optional, Tuple
 from aiflow_lite.config import Settings, log_directory
 from aiflow_lite.engine.executions import ExecutionStore
 from aiflow_lite.engine.launch.protocol import Order
+from aiflow_lite.errors import AiflowError
 from aiflow_lite.events import Event, InternalKey
 from aiflow_lite.meta import TaskExecutionMeta
 from aiflow_lite.ns.event_log import EventLog
@@ -18,6 +19,14 @@ from aiflow_lite.status import STARTED_WITH_EXECUTION, ExecutionType, TaskStatus
 STOP_GRACE_S = 5.0  # of a task whose snapshot states no stop_timeout
 SENDER = "executor"
 WORKER = "worker"  # the sender of a result the worker itself left
+RAY_CLAIM_PREFIX = "ray:"  # pid_start of a try claimed for Ray: ray:<owner actor id>
+
+
+def still_running_elsewhere(count: int, where: str, remedy: str) -> AiflowError:
+    """Why a scheduler will not start with this executor: tries of the home run on the other
+    one, and reporting them lost would start their retries beside them."""
+    return AiflowError(f"{count} task execution(s) of this home still run {where}; {remedy}, "
+                       "then switch task_executor (`aiflow status` shows them)")
 
 
 class ExecutorBase:

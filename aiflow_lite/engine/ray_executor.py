@@ -17,6 +17,7 @@ scheduler's loop through a pipe (`wake_fd`).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import os
 import signal
@@ -27,19 +28,30 @@ from typing import Any, Dict, List, Optional
 
 from aiflow_lite.config import Settings
 from aiflow_lite.engine.executions import ExecutionStore
-from aiflow_lite.engine.executor_base import SENDER, WORKER, ExecutorBase
+from aiflow_lite.engine.executor_base import (
+    RAY_CLAIM_PREFIX,
+    SENDER,
+    WORKER,
+    ExecutorBase,
+    still_running_elsewhere,
+)
+from aiflow_lite.engine.launch.protocol import Order
 from aiflow_lite.engine.launch.results import results_dir
+from aiflow_lite.engine.ray.node_task import ray_dir
 from aiflow_lite.errors import AiflowError
 from aiflow_lite.events import now_ms, task_status_key
 from aiflow_lite.meta import TaskExecutionMeta
 from aiflow_lite.ns.event_log import EventLog
+from aiflow_lite.procfs import process_start_time
 from aiflow_lite.status import TaskStatus
 
 #: The Ray namespace of aiflow_lite's actors; an owner's name is per home.
 RAY_NAMESPACE = "aiflow_lite"
 OWNER_VERSION = 1  # in the owner's name: an owner of another version is never reused
-CLAIM_PREFIX = "ray:"  # pid_start of a try claimed for Ray: ray:<owner actor id>
+CLAIM_PREFIX = RAY_CLAIM_PREFIX
 NEWS_WAIT_S = 5.0
+CONNECT_TIMEOUT_S = 30.0  # ray.init of an address that answers, but not as Ray, never ends
+UNAVAILABLE_RETRY_S = 30.0  # how long an owner that is unavailable (not dead) is waited for
 IN_FLIGHT = (TaskStatus.RUNNING.value, TaskStatus.STOPPING.value)
 
 
@@ -67,14 +79,26 @@ def connect(settings: Settings) -> Any:
     if not ray.is_initialized():
         address = settings.ray_address
         _probe(address)
-        try:
-            ray.init(address=address, namespace=RAY_NAMESPACE, log_to_driver=False,
-                     logging_level="ERROR", include_dashboard=False)
-        except Exception as exc:  # ConnectionError, or a cluster of another Ray version
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        failed: List[BaseException] = []
+
+        def init() -> None:
+            try:
+                ray.init(address=address, namespace=RAY_NAMESPACE, log_to_driver=False,
+                         logging_level="ERROR", include_dashboard=False)
+            except BaseException as exc:  # ConnectionError, a cluster of another Ray version
+                failed.append(exc)
+
+        # In a thread: an address that accepts connections but is not a Ray head (another
+        # server on that port) keeps ray.init waiting for good.
+        connecting = threading.Thread(target=init, daemon=True, name="aiflow-ray-connect")
+        connecting.start()
+        connecting.join(CONNECT_TIMEOUT_S)
+        if connecting.is_alive() or failed:
+            why = (f"no answer within {CONNECT_TIMEOUT_S:g} s" if not failed else
+                   (str(failed[0]).strip().splitlines() or [type(failed[0]).__name__])[0])
             raise AiflowError(f"cannot reach the Ray cluster at ray_address {address!r} "
-                              f"({first}); start one with `ray start --head` or set "
-                              "ray_address") from None
+                              f"({why}); start one with `ray start --head` or set "
+                              "ray_address")
     return ray
 
 
@@ -125,7 +149,8 @@ class RayExecutor(ExecutorBase):
         self.heartbeat_check_s = settings.task_executor_heartbeat_check_interval
         self._next_heartbeat_check = 0.0
         self.tries: Dict[int, _Try] = {}
-        os.makedirs(results_dir(settings.home), exist_ok=True)  # node_task's sign of the home
+        os.makedirs(results_dir(settings.home), exist_ok=True)
+        os.makedirs(ray_dir(settings.home), exist_ok=True)  # node_task's sign of the home
         self.ray = connect(settings)
         self.owner = get_owner(self.ray, settings.home)
         self.owner_id = self.owner._actor_id.hex()
@@ -140,6 +165,11 @@ class RayExecutor(ExecutorBase):
         self._listener: Optional[threading.Thread] = None
 
     # -- launching ----------------------------------------------------------------------------
+
+    def _order(self, meta: TaskExecutionMeta) -> Optional[Order]:
+        """A Ray try is claimed with pid 0 (no process runs it yet): its heartbeats match that."""
+        order = super()._order(meta)
+        return None if order is None else dataclasses.replace(order, claim_pid=0)
 
     def launch_queued(self) -> List[int]:
         """Claim QUEUED tries (oldest first, up to the parallelism) in one transaction, then
@@ -166,7 +196,7 @@ class RayExecutor(ExecutorBase):
             now = now_ms()
             for order in orders:
                 if self.store.claim(order.task_execution_id, 0, CLAIM_PREFIX + self.owner_id,
-                                    now, order.log_path):
+                                    now, order.log_path, beating=False):
                     claimed.append(order)
                     self.events.append(
                         task_status_key(order.task_name), TaskStatus.RUNNING.value,
@@ -185,10 +215,30 @@ class RayExecutor(ExecutorBase):
         self._start_listener()
         batch = [(try_key(o.task_execution_id, o.try_number), o.encode(), self.options)
                  for o in orders]
+        deadline = time.monotonic() + UNAVAILABLE_RETRY_S
+        while True:
+            try:
+                self.ray.get(self.owner.submit.remote(batch))
+                return
+            except self.ray.exceptions.ActorUnavailableError:
+                # Not dead (a network blip, a restart under way): submit again (a key the
+                # owner has already is not started twice), until it answers or is dead.
+                if time.monotonic() < deadline and self._owner_alive():
+                    time.sleep(0.5)
+                    continue
+                self._lose_owner("its Ray owner actor stopped answering")
+                return
+            except self.ray.exceptions.RayActorError as exc:
+                self._lose_owner(f"its Ray owner actor died ({type(exc).__name__})")
+                return
+
+    def _owner_alive(self) -> bool:
+        """Whether the home's owner actor is still the one we hold (looked up by its name)."""
         try:
-            self.ray.get(self.owner.submit.remote(batch))
-        except self.ray.exceptions.RayActorError as exc:
-            self._lose_owner(f"its Ray owner actor died ({type(exc).__name__})")
+            found = self.ray.get_actor(owner_name(self.settings.home), namespace=RAY_NAMESPACE)
+        except Exception:  # ValueError: no such actor
+            return False
+        return found._actor_id.hex() == self.owner_id
 
     # -- stopping -----------------------------------------------------------------------------
 
@@ -215,6 +265,12 @@ class RayExecutor(ExecutorBase):
         while not self._closing.is_set():
             try:
                 seq, ended = self.ray.get(self.owner.changes.remote(self._seq, NEWS_WAIT_S))
+            except self.ray.exceptions.ActorUnavailableError:
+                if self._owner_alive():  # not dead: ask again
+                    time.sleep(0.5)
+                    continue
+                self._lose_owner("its Ray owner actor is gone")
+                return
             except self.ray.exceptions.RayActorError as exc:
                 self._lose_owner(f"its Ray owner actor died ({type(exc).__name__})")
                 return
@@ -331,8 +387,18 @@ class RayExecutor(ExecutorBase):
         """Adopt the tries the owner still holds; submit those claimed but never submitted
         (this owner, no such key); report those whose owner is gone; drop the owner's tries
         that the database no longer has in flight (a reset home, a try already reported)."""
-        seq, known = self.ray.get(self.owner.state.remote())
         in_flight = self.store.task_executions_in(IN_FLIGHT)
+        local = [m for m in in_flight if _runs_locally(*self.store.process_of(m.id))]
+        if local:
+            raise still_running_elsewhere(len(local), "on this machine's local executor",
+                                          "let them end with task_executor: local")
+        try:
+            seq, known = self.ray.get(self.owner.state.remote())
+        except self.ray.exceptions.RayError as exc:  # it could not be made (its class)
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[-1][:300]
+            raise AiflowError(f"the home's Ray owner actor did not start on the head node "
+                              f"({first}); is aiflow_lite installed there, for the same "
+                              "Python?") from None
         wanted, resubmit = set(), []
         for meta in in_flight:
             key = try_key(meta.id, meta.try_number)
@@ -379,13 +445,23 @@ class RayExecutor(ExecutorBase):
         return self._wake_r
 
     def shutdown(self) -> None:
-        """Leave the tries running: the owner keeps them, a restarted scheduler adopts them."""
+        """Leave the tries running: the owner keeps them, a restarted scheduler adopts them.
+        With none in flight, the owner goes too (a home's run-once leaves no actor behind)."""
         self._closing.set()
+        with contextlib.suppress(Exception):
+            if not self.tries and not self.store.task_executions_in(IN_FLIGHT):
+                self.ray.kill(self.owner)
         with contextlib.suppress(Exception):
             self.ray.shutdown()
         for fd in (self._wake_r, self._wake_w):
             with contextlib.suppress(OSError):
                 os.close(fd)
+
+
+def _runs_locally(pid: Optional[int], claim: Optional[str]) -> bool:
+    """A try claimed by the local executor whose worker still runs."""
+    return bool(pid and claim and not claim.startswith(CLAIM_PREFIX) and
+                process_start_time(pid) == claim)
 
 
 def why_lost(owner_lost: str) -> str:

@@ -96,6 +96,9 @@ class Order:
     #: The event whose rule started it (Event fields), or None (not an event; or an event
     #: retention has removed: then `started_by` still says "event").
     trigger: Optional[Dict[str, Any]] = None
+    #: The pid its claim names, which its heartbeats match; None: the worker's own. (A Ray try
+    #: is claimed before any process runs it: 0.)
+    claim_pid: Optional[int] = None
 
     def encode(self) -> bytes:
         """One line (JSON escapes any newline in a name or path)."""

@@ -15,7 +15,7 @@ DROP from stdin (see `receive`, and `protocol` for the words).
 from __future__ import annotations
 
 import _thread
-import json
+import contextlib
 import os
 import signal
 import sys
@@ -30,7 +30,7 @@ from aiflow_lite.events import Event, now_ms
 from aiflow_lite.signal_wakeup import set_handler, stop_signals_blocked
 from aiflow_lite.status import TaskStatus
 from aiflow_lite.stopping import defer_stop
-from aiflow_lite.task_context import TASK_CONTEXT_ENV
+from aiflow_lite.task_context import put_in_environment
 
 #: The message of a result that says its worker never started the task.
 NEVER_STARTED = "its worker never started it (told DROP, or its executor was gone before GO)"
@@ -154,7 +154,8 @@ def run(order: Order, settings: Optional[Settings] = None, preloaded: Any = None
           f"{order.workflow_execution_id} task {order.task_name} #{order.sequence_number} "
           f"try {order.try_number} (pid {pid})", flush=True)
     status, message = TaskStatus.FAILED, None
-    heartbeat = _Heartbeat(settings, order.task_execution_id, pid)
+    heartbeat = _Heartbeat(settings, order.task_execution_id, order.try_number,
+                           pid if order.claim_pid is None else order.claim_pid)
     try:
         status, message = _run_task(settings, order, preloaded)
     except TaskStopped:  # a stop that landed while a failure was being handled
@@ -179,9 +180,9 @@ def _run_task(settings: Settings, order: Order, preloaded: Any) -> tuple:
             raise TaskStopped()
 
     set_handler(signal.SIGTERM, stop)
-    operator, context = None, None
+    operator, context, spilled = None, None, None
     try:
-        os.environ[TASK_CONTEXT_ENV] = json.dumps({
+        spilled = put_in_environment({
             "home": settings.home, "namespace": order.namespace,
             "workflow_execution_id": order.workflow_execution_id,
             "task_execution_id": order.task_execution_id, "task_name": order.task_name,
@@ -218,12 +219,16 @@ def _run_task(settings: Settings, order: Order, preloaded: Any) -> tuple:
         return TaskStatus.FAILED, f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:500]
     finally:  # every way out (the early return above included) is deaf to stops
         set_handler(signal.SIGTERM, signal.SIG_IGN)
+        if spilled is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(spilled)
 
 
 class _Heartbeat:
     """Marks the execution alive every `task_heartbeat_interval` seconds, on its own connection."""
 
-    def __init__(self, settings: Settings, task_execution_id: int, pid: int) -> None:
+    def __init__(self, settings: Settings, task_execution_id: int, try_number: int,
+                 pid: int) -> None:
         # A held lock, released to stop: cheaper to make in a fresh fork than an Event (a
         # Condition and its lock, each a Python object), and `acquire(timeout=)` waits alike.
         self._running = _thread.allocate_lock()
@@ -239,7 +244,7 @@ class _Heartbeat:
                         from aiflow_lite.home import open_database
 
                         db = open_database(settings)
-                    ExecutionStore(db).heartbeat(task_execution_id, pid, now_ms())
+                    ExecutionStore(db).heartbeat(task_execution_id, pid, try_number, now_ms())
             finally:
                 if db is not None:
                     db.close()

@@ -1,11 +1,29 @@
-"""What a Ray task of aiflow_lite does on its node: fork the worker that runs one claimed try,
-relay the stops its owner hands it, and return the worker's result.
+"""What a Ray task of aiflow_lite does on its node: fork the worker that runs one claimed try
+under a guard, relay the stops its owner hands it, and return the worker's result.
 
 The worker is the local executor's own (see `launch.forker`): a new session (a stop reaches
 every child), its log in the home, its result left in the home's results folder. It is forked
 rather than spawned: a fresh interpreter costs ~100 ms here, a fork of the Ray worker ~3 ms.
-It dies with the Ray worker (Linux's parent-death signal), so a lost node or a killed Ray
-worker leaves no task running that nobody watches.
+
+Between the Ray worker and the try's worker stands a guard, a forked process that is the
+subreaper of everything the try starts (a Bash task's shell runs in a session of its own, which
+a signal to the worker's group misses). It dies with the Ray worker (Linux's parent-death
+signal, caught), and then, or when the owner relays a SIGKILL, or when the worker has exited,
+it kills every process below it before it exits: a lost Ray worker or a try killed after its
+stop timeout leaves nothing running that a retry could meet.
+
+Owner and node meet in files of the home's `ray` folder, not in Ray calls: a Ray task blocked
+in `ray.get` gives its CPUs back to Ray, which would start more tries than `ray_task_num_cpus`
+allows. `<key>.begun` is created once, by whichever comes first: the node task starting the try
+("begun"), or the owner stopping it before it started ("cancelled"). `<key>.signals` holds the
+signals the owner relays, one number a line, which the node task polls.
+
+As a zygote does for the local executor, a Ray worker loads each snapshot's workflow file once
+and forks every later try of it already loaded (a file whose load starts a thread or a process,
+leaves a file open or asks for the task's context is loaded by each try's worker instead).
+
+A try's worker is a fork of a Ray worker: Ray itself is not usable inside the task (the child
+holds a copy of its parent's connection to the cluster, which answers nobody).
 """
 
 from __future__ import annotations
@@ -14,47 +32,93 @@ import contextlib
 import os
 import signal
 import threading
-from typing import Any, Callable, Optional, Tuple
+import time
+from typing import Any, Dict, Optional, Tuple
 
 from aiflow_lite.engine.launch.protocol import Go, Order, decode, write_all
 from aiflow_lite.engine.launch.results import discard_result, read_result, result_path
 
 _PR_SET_PDEATHSIG = 1
+_PR_SET_CHILD_SUBREAPER = 36
 
 #: The result a try returns: (status value, message).
 Outcome = Tuple[str, Optional[str]]
+NOT_STARTED = "stopped before it started on its Ray node"
+RELAY_POLL_S = 0.05
+KEPT_SNAPSHOTS = 4  # loaded workflow files a Ray worker keeps
+
+#: (home, snapshot id) → the loaded workflow file (None: it is not safe to fork loaded), newest
+#: last: this Ray worker's own, kept across the tries it runs.
+_loaded: Dict[Tuple[str, int], Any] = {}
+BEGUN, CANCELLED = b"begun", b"cancelled"
 
 
-def run_try(order_line: bytes, home: str, next_signal: Callable[[int], Optional[int]]) -> Outcome:
-    """Run the try `order_line` (an encoded `Order`) of `home`; `next_signal(i)` blocks until
-    the owner hands the i-th signal for it (None: no more will come)."""
+def ray_dir(home: str) -> str:
+    """Where a home's owner and node tasks meet (the executor makes it)."""
+    return os.path.join(home, "ray")
+
+
+def begun_path(home: str, key: str) -> str:
+    return os.path.join(ray_dir(home), f"{key}.begun")
+
+
+def signals_path(home: str, key: str) -> str:
+    return os.path.join(ray_dir(home), f"{key}.signals")
+
+
+def mark_once(path: str, word: bytes) -> bool:
+    """Create `path` holding `word`, if nobody has: true for exactly one caller."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    try:
+        write_all(fd, word)
+    finally:
+        os.close(fd)
+    return True
+
+
+def run_try(order_line: bytes, home: str, key: str) -> Outcome:
+    """Run the try `order_line` (an encoded `Order`) of `home`, known to its owner as `key`."""
     order = decode(order_line.rstrip(b"\n"))
     if not isinstance(order, Order):
         return "FAILED", "its Ray task was handed no order"
-    if not os.path.isdir(os.path.join(home, "results")):  # the executor makes it
-        return "FAILED", (f"this Ray node does not see the home {home}: run the Ray nodes where "
-                          "the home is at the same path (this machine, or a shared disk)")
+    if not os.path.isdir(ray_dir(home)):
+        return "FAILED", (f"this Ray node does not see the home {home}: run the Ray nodes on "
+                          "the machine that holds the home")
+    if not mark_once(begun_path(home, key), BEGUN):
+        return "STOPPED", NOT_STARTED
     os.environ["AIFLOW_HOME"] = home
     os.environ.pop("NOTIFICATION_HOME", None)
     _warm()
     from aiflow_lite.config import load_aiflow_settings
 
     settings = load_aiflow_settings()
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the worker: it never returns
-        _child(read_end, write_end, settings)
-    os.close(read_end)
-    with contextlib.suppress(OSError):  # it died already: its exit says so below
-        write_all(write_end, order_line if order_line.endswith(b"\n") else order_line + b"\n")
-        write_all(write_end, Go(order.task_execution_id, pid).encode())
+    preloaded = _preloaded(settings, order)
+    read_end, write_end = os.pipe()  # the order, to the worker
+    told_r, told_w = os.pipe()  # the worker's pid, from the guard
+    guard = os.fork()
+    if guard == 0:  # it never returns
+        _guard(read_end, write_end, told_w, settings, preloaded, os.getppid())
+    for fd in (read_end, told_w):
+        os.close(fd)
+    worker = _read_pid(told_r)
+    os.close(told_r)
+    if worker:
+        with contextlib.suppress(OSError):  # it died already: its exit says so below
+            write_all(write_end, order_line if order_line.endswith(b"\n")
+                      else order_line + b"\n")
+            write_all(write_end, Go(order.task_execution_id, worker).encode())
     os.close(write_end)
-    relay = threading.Thread(target=_relay, args=(pid, next_signal), daemon=True,
-                             name="aiflow-stop-relay")
+    ended = threading.Event()
+    relay = threading.Thread(target=_relay, args=(guard, worker, signals_path(home, key), ended),
+                             daemon=True, name="aiflow-stop-relay")
     relay.start()
-    code = _wait(pid)
-    path = result_path(home, order.task_execution_id, order.try_number, pid)
-    result = read_result(path)
+    code = _wait(guard)
+    ended.set()
+    path = result_path(home, order.task_execution_id, order.try_number, worker)
+    result = read_result(path) if worker else None
     discard_result(path)
     if result is None:
         how = f"signal {-code}" if code < 0 else f"exit code {code}"
@@ -73,22 +137,138 @@ def _warm() -> None:
         importlib.import_module(name)
 
 
-def _child(read_end: int, write_end: int, settings: Any) -> None:
-    """In the forked worker: die with the Ray worker, keep none of its fds, run the order."""
+def _preloaded(settings: Any, order: Order) -> Any:
+    """The order's workflow file, loaded here once per snapshot if that is safe to fork (the
+    checks of `zygotes._fork_hazard`, against what this process had before), else None."""
+    key = (settings.home, order.snapshot_id)
+    if key in _loaded:
+        _loaded[key] = _loaded.pop(key)  # the newest
+        return _loaded[key]
+    from aiflow_lite import task_context as client
+    from aiflow_lite.engine.launch.worker import preload
+    from aiflow_lite.procfs import children_of, open_fds
+
+    me = os.getpid()
+    threads, reads, fds = len(os.listdir(f"/proc/{me}/task")), client.context_reads, open_fds()
+    cwd = os.getcwd()
     try:
+        loaded = preload(settings, order)
+    except BaseException:  # the try's worker loads it again and says why in its log
+        loaded = None
+    finally:
+        with contextlib.suppress(OSError):
+            os.chdir(cwd)
+    if loaded is not None and (len(os.listdir(f"/proc/{me}/task")) > threads or children_of(me)
+                               or client.context_reads > reads or open_fds() - fds):
+        loaded = None
+    _loaded[key] = loaded
+    while len(_loaded) > KEPT_SNAPSHOTS:
+        del _loaded[next(iter(_loaded))]
+    return loaded
+
+
+def _prctl(option: int, value: int) -> None:
+    with contextlib.suppress(OSError, AttributeError):
         import ctypes
 
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass
-    os.close(write_end)
-    # The Ray worker's sockets and files are not the task's (a task holding the raylet's
-    # socket open would keep a dead worker's connection half alive).
-    os.closerange(3, read_end)
-    os.closerange(read_end + 1, 1 << 16)
-    from aiflow_lite.engine.launch.forker import run_child
+        ctypes.CDLL(None, use_errno=True).prctl(option, value)
 
-    run_child(read_end, settings)
+
+class _Kill(Exception):
+    """The guard's SIGTERM: its Ray worker died, or the owner relayed a SIGKILL."""
+
+
+def _guard(read_end: int, write_end: int, told_w: int, settings: Any, preloaded: Any,
+           parent: int) -> None:
+    """The guard (see the module): fork the worker, tell its pid, wait; then kill what is left
+    below it and exit as the worker did. Never returns."""
+    code = 1
+    try:
+        signal.set_wakeup_fd(-1)
+
+        def kill(signum: int, frame: Any) -> None:
+            raise _Kill()
+
+        signal.signal(signal.SIGTERM, kill)
+        for signum in (signal.SIGINT, signal.SIGCHLD):
+            signal.signal(signum, signal.SIG_DFL)
+        _prctl(_PR_SET_CHILD_SUBREAPER, 1)
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        os.close(write_end)
+        # The Ray worker's sockets and files are not the task's (a task holding the raylet's
+        # socket open would keep a dead worker's connection half alive).
+        keep = sorted((read_end, told_w))
+        os.closerange(3, keep[0])
+        os.closerange(keep[0] + 1, keep[1])
+        os.closerange(keep[1] + 1, 1 << 16)
+        if os.getppid() != parent:
+            raise _Kill()  # the Ray worker died before the parent-death signal was set
+        worker = os.fork()
+        if worker == 0:
+            os.close(told_w)
+            # A guard killed outright (its whole node is going): the try is stopped, as by a
+            # stop, which ends its children too.
+            _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+            from aiflow_lite.engine.launch.forker import run_child
+
+            if preloaded is not None:
+                os.chdir(os.path.dirname(preloaded.path))  # where `preload` works
+            run_child(read_end, settings, preloaded)  # never returns
+        os.close(read_end)
+        write_all(told_w, b"%d\n" % worker)
+        os.close(told_w)
+        code = _reap_until(worker)
+        _kill_below()
+    except _Kill:
+        with contextlib.suppress(_Kill):
+            _kill_below()
+        code = -signal.SIGKILL
+    except BaseException:
+        with contextlib.suppress(BaseException):
+            _kill_below()
+    if code < 0:  # end as the worker did, so the Ray task says how it ended
+        with contextlib.suppress(OSError, ValueError):  # (SIGKILL has no handler to reset)
+            signal.signal(-code, signal.SIG_DFL)
+        os.kill(os.getpid(), -code)
+    os._exit(code & 0xFF)
+
+
+def _reap_until(worker: int) -> int:
+    """Reap children (the guard is their subreaper) until `worker` exits: its exit code, or
+    minus its signal."""
+    while True:
+        pid, status = os.waitpid(-1, 0)
+        if pid == worker:
+            return os.waitstatus_to_exitcode(status)
+
+
+def _kill_below() -> None:
+    """SIGKILL every process below this one, again until none is left (each orphan comes to
+    this subreaper, and is reaped here)."""
+    from aiflow_lite.procfs import descendants_of
+
+    me = os.getpid()
+    while True:
+        for pid in descendants_of(me):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+        except ChildProcessError:
+            return  # no child left
+        time.sleep(0.005)
+
+
+def _read_pid(fd: int) -> int:
+    """The pid the guard wrote, or 0 if it ended first."""
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = os.read(fd, 64)
+        if not chunk:
+            return 0
+        data += chunk
+    return int(data)
 
 
 def _wait(pid: int) -> int:
@@ -103,16 +283,23 @@ def _wait(pid: int) -> int:
         return os.waitstatus_to_exitcode(status)
 
 
-def _relay(pid: int, next_signal: Callable[[int], Optional[int]]) -> None:
-    """Hand each signal the owner relays to the worker's process group, until none will come."""
-    index = 0
-    while True:
+def _relay(guard: int, worker: int, path: str, ended: threading.Event) -> None:
+    """Hand each signal the owner writes to `path` to the worker's process group (a SIGKILL to
+    the guard, which kills everything below it), until the try has ended."""
+    done = 0
+    while not ended.wait(RELAY_POLL_S):
         try:
-            signum = next_signal(index)
-        except Exception:  # the owner is gone: the task dies with it anyway
-            return
-        if signum is None:
-            return
-        index += 1
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pid, signum)
+            with open(path, "rb") as fh:
+                fh.seek(done)
+                data = fh.read()
+        except FileNotFoundError:
+            continue
+        lines = data.split(b"\n")[:-1]  # whole lines only: the owner may be mid-line
+        done += sum(len(line) + 1 for line in lines)
+        for line in lines:
+            signum = int(line)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                if signum == signal.SIGKILL or not worker:
+                    os.kill(guard, signal.SIGTERM)
+                else:
+                    os.killpg(worker, signum)

@@ -8,15 +8,25 @@ restarted scheduler finds them here by their keys.
 Each try is submitted once under its deterministic key (`<task execution id>.<try>`): a second
 submit of a key finds the first instead of starting another. Its outcome is kept until the
 executor has committed it (`forget`), so neither a result nor a loss is missed while no
-scheduler listens. Stops are relayed: the Ray task asks `next_signal` for them.
+scheduler listens. Stops are relayed through the home's `ray` folder (see `node_task`), and a
+try stopped before its Ray task began never begins: its Ray task is cancelled.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass, field
+import os
+from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from aiflow_lite.engine.ray.node_task import (
+    CANCELLED,
+    begun_path,
+    mark_once,
+    run_try,
+    signals_path,
+)
 
 #: (status value, message, lost): how a try ended; lost: its Ray task (node, worker) was lost.
 Outcome = Tuple[str, Optional[str], bool]
@@ -24,32 +34,21 @@ Outcome = Tuple[str, Optional[str], bool]
 
 @dataclass
 class _Try:
-    signals: List[int] = field(default_factory=list)
+    ref: Any = None  # its Ray task
+    cancelled: bool = False  # stopped before it began: it never will
     outcome: Optional[Outcome] = None
     seq: int = 0  # when it ended
     forgotten: bool = False
-    changed: asyncio.Event = field(default_factory=asyncio.Event)
-
-    def wake(self) -> None:
-        self.changed.set()
-        self.changed = asyncio.Event()
 
 
-def _run_on_node(order_line: bytes, home: str, key: str, owner: Any) -> tuple:
+def _run_on_node(order_line: bytes, home: str, key: str) -> tuple:
     """The Ray task: run the try on this node (see `node_task`)."""
-    import ray
-
-    from aiflow_lite.engine.ray.node_task import run_try
-
-    def next_signal(index: int) -> Optional[int]:
-        return ray.get(owner.next_signal.remote(key, index))
-
-    return run_try(order_line, home, next_signal)
+    return run_try(order_line, home, key)
 
 
 class TaskOwner:
     """Made with `ray.remote(TaskOwner).options(name=..., lifetime="detached")` (see
-    `ray_executor`); every method is a coroutine, so a stop relay waiting costs no thread."""
+    `ray_executor`); every method is a coroutine, so a long poll of `changes` costs no thread."""
 
     def __init__(self, home: str) -> None:
         self.home = home
@@ -66,15 +65,15 @@ class TaskOwner:
 
         if self._remote is None:
             self._remote = ray.remote(_run_on_node)
-        remote, me = self._remote, ray.get_runtime_context().current_actor
+        remote = self._remote
         known = []
         for key, order_line, options in tries:
             if key in self.tries:
                 known.append(key)
                 continue
-            self.tries[key] = _Try()
-            ref = remote.options(name=f"aiflow-{key}", max_retries=0, **options).remote(
-                order_line, self.home, key, me)
+            entry = self.tries[key] = _Try()
+            ref = entry.ref = remote.options(name=f"aiflow-{key}", max_retries=0,
+                                             **options).remote(order_line, self.home, key)
             watcher = asyncio.ensure_future(self._watch(key, ref))
             self._watchers.add(watcher)
             watcher.add_done_callback(self._watchers.discard)
@@ -88,31 +87,30 @@ class TaskOwner:
             first = (str(exc).strip().splitlines() or [""])[-1][:300]
             outcome = ("FAILED", f"its Ray task was lost ({type(exc).__name__}: {first})", True)
         entry = self.tries[key]
+        if entry.cancelled and outcome[2]:
+            outcome = ("STOPPED", "stopped while it waited for a Ray worker", True)
         self.seq += 1
         entry.outcome, entry.seq = outcome, self.seq
-        entry.wake()
         if entry.forgotten:
-            del self.tries[key]
+            self._drop(key)
         self.news.set()
         self.news = asyncio.Event()
 
-    async def next_signal(self, key: str, index: int) -> Optional[int]:
-        """The `index`-th signal for the try (waits for it); None once it ended or is unknown."""
-        while True:
-            entry = self.tries.get(key)
-            if entry is None or entry.outcome is not None:
-                return None
-            if index < len(entry.signals):
-                return entry.signals[index]
-            await entry.changed.wait()
-
     async def signal(self, key: str, signum: int) -> bool:
-        """Relay `signum` to the try's worker (its process group); False if it is not running."""
+        """Relay `signum` to the try's worker (its process group); False if it is not running.
+        A try whose Ray task has not begun never will: it is cancelled."""
         entry = self.tries.get(key)
-        if entry is None or entry.outcome is not None:
+        if entry is None or entry.outcome is not None or entry.cancelled:
             return False
-        entry.signals.append(signum)
-        entry.wake()
+        if mark_once(begun_path(self.home, key), CANCELLED):
+            import ray
+
+            entry.cancelled = True
+            with contextlib.suppress(Exception):  # it ended meanwhile: its outcome says so
+                ray.cancel(entry.ref)
+            return True
+        with open(signals_path(self.home, key), "ab") as fh:
+            fh.write(b"%d\n" % signum)
         return True
 
     async def changes(self, after: int, timeout: float) -> Tuple[int, Dict[str, Outcome]]:
@@ -138,9 +136,16 @@ class TaskOwner:
             if entry is None:
                 continue
             if entry.outcome is not None:
-                del self.tries[key]
+                self._drop(key)
             else:
                 entry.forgotten = True
+
+    def _drop(self, key: str) -> None:
+        """Forget the try, and its files (see `node_task`)."""
+        del self.tries[key]
+        for path in (begun_path(self.home, key), signals_path(self.home, key)):
+            with contextlib.suppress(OSError):
+                os.unlink(path)
 
     async def ping(self) -> str:
         return "ok"
