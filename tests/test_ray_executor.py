@@ -239,6 +239,37 @@ with Workflow(name='worker') as w:
     assert _ran(Path(f"{marks}.done")) == ["done"]
 
 
+def test_a_killed_owner_actor_loses_its_tries_and_a_new_one_retries_them(home, server,
+                                                                       tmp_path, cluster):
+    """The owner holds the home's tries; killed, they die with it (Ray kills a task whose
+    owner died), are failed attempts, and run again under a new owner, once each."""
+    from aiflow_lite.engine.ray_executor import RAY_NAMESPACE, owner_name
+
+    marks = tmp_path / "marks"
+    wf = tmp_path / "owner.py"
+    wf.write_text(f"""
+from ai_flow.model.workflow import Workflow
+from ai_flow.operators.bash import BashOperator
+with Workflow(name='owner') as w:
+    BashOperator(name='slow', bash_command={FIRST_TRY_HANGS.format(marks=marks)!r},
+                 max_retries=1)
+""")
+    configure(home, cluster_config(cluster))
+    aiflow("workflow", "upload", str(wf))
+    server()
+    execution = start_execution("owner")
+    wait_for(lambda: len(_ran(marks)) == 1, timeout=60, message="the first try running")
+    shell = int(_ran(marks)[0])
+    code = (f"import ray; ray.init(address={cluster.address!r}, logging_level='ERROR'); "
+            f"ray.kill(ray.get_actor({owner_name(str(home))!r}, namespace={RAY_NAMESPACE!r}))")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120, capture_output=True)
+    wait_for(lambda: not _alive(shell), timeout=20, message="the lost try's shell gone")
+    assert wait_execution(execution, timeout=90) == "SUCCESS"
+    row = tasks(execution)["slow"]
+    assert (row["try_number"], len(_ran(marks))) == (2, 2)
+    assert _ran(Path(f"{marks}.done")) == ["done"]
+
+
 def test_a_try_outliving_the_heartbeat_timeout_keeps_beating(home, server, tmp_path, cluster):
     """A Ray try is claimed before its process exists (pid 0): its worker's heartbeats match
     that claim, so a try longer than task_heartbeat_timeout is not taken for dead."""

@@ -155,6 +155,7 @@ class RayExecutor(ExecutorBase):
         self.owner = get_owner(self.ray, settings.home)
         self.owner_id = self.owner._actor_id.hex()
         self._seq = 0
+        self._generation = 0  # of the owner handle: a listener of an older one is ignored
         self._news: Dict[str, tuple] = {}  # key → outcome, taken in by the listener
         self._reported: Dict[str, int] = {}  # key → task execution id: reported, not applied
         self._owner_lost: Optional[str] = None
@@ -257,22 +258,24 @@ class RayExecutor(ExecutorBase):
     def _start_listener(self) -> None:
         if self._listener is None:
             self._listener = threading.Thread(target=self._listen, daemon=True,
+                                              args=(self.owner, self._generation),
                                               name="aiflow-ray-news")
             self._listener.start()
 
-    def _listen(self) -> None:
-        """Long-poll the owner for ended tries; wake the scheduler for each batch."""
-        while not self._closing.is_set():
+    def _listen(self, owner: Any, generation: int) -> None:
+        """Long-poll `owner` for ended tries; wake the scheduler for each batch. Once the owner
+        was renewed (a newer generation), what this listener hears is ignored."""
+        while not self._closing.is_set() and generation == self._generation:
             try:
-                seq, ended = self.ray.get(self.owner.changes.remote(self._seq, NEWS_WAIT_S))
+                seq, ended = self.ray.get(owner.changes.remote(self._seq, NEWS_WAIT_S))
             except self.ray.exceptions.ActorUnavailableError:
                 if self._owner_alive():  # not dead: ask again
                     time.sleep(0.5)
                     continue
-                self._lose_owner("its Ray owner actor is gone")
+                self._lose_owner("its Ray owner actor is gone", generation)
                 return
             except self.ray.exceptions.RayActorError as exc:
-                self._lose_owner(f"its Ray owner actor died ({type(exc).__name__})")
+                self._lose_owner(f"its Ray owner actor died ({type(exc).__name__})", generation)
                 return
             except Exception:  # the driver is shutting down
                 if self._closing.is_set():
@@ -280,14 +283,20 @@ class RayExecutor(ExecutorBase):
                 time.sleep(0.5)
                 continue
             with self._lock:
+                if generation != self._generation:
+                    return
                 self._seq = max(self._seq, seq)
                 self._news.update(ended)
             if ended:
                 with contextlib.suppress(BlockingIOError, OSError):
                     os.write(self._wake_w, b"!")
 
-    def _lose_owner(self, why: str) -> None:
+    def _lose_owner(self, why: str, generation: Optional[int] = None) -> None:
+        """Every try of the owner died with it (`generation`: of the listener that saw it; an
+        older owner's loss is old news)."""
         with self._lock:
+            if generation is not None and generation != self._generation:
+                return
             self._owner_lost = why
         with contextlib.suppress(BlockingIOError, OSError):
             os.write(self._wake_w, b"!")
@@ -359,7 +368,10 @@ class RayExecutor(ExecutorBase):
     def _renew_owner(self) -> None:
         self.owner = get_owner(self.ray, self.settings.home)
         self.owner_id = self.owner._actor_id.hex()
-        self._seq = 0
+        with self._lock:
+            self._generation += 1
+            self._seq = 0
+            self._news.clear()
         self._listener = None
 
     def _check_heartbeats(self) -> None:
