@@ -72,11 +72,13 @@ class SchedulerService:
         self.scheduler.recheck_idle(now_ms())
 
     def step(self, now: Optional[int] = None) -> int:
-        """One round: schedule, stop, reap, launch. Returns the number of events applied."""
+        """One round: reap, schedule, stop, launch. Returns the number of events applied.
+        Reaping first lets the same round apply the results it reports and launch what they
+        start (a chain's next task), instead of a round later, after a sleep and a wake-up."""
+        self.executor.reap()
         result = self.scheduler.step(now_ms() if now is None else now)
         for task_execution_id in result.to_stop:
             self.executor.stop(task_execution_id)
-        self.executor.reap()
         self.executor.launch_queued()
         return result.events
 
