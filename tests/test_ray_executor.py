@@ -128,7 +128,11 @@ with Workflow(name='adopt') as w:
     wait_for(lambda: len(_ran(runs)) == 2, timeout=60, message="both tasks running")
     os.kill(pid, signal.SIGKILL)
     wait_for(lambda: scheduler_pid(home) is None, timeout=10)
+    stale = home / "ray" / "999.1.begun"  # a try of an owner long gone (or of a reset home)
+    stale.write_text("cancelled")
     server()
+    wait_for(lambda: not stale.exists(), timeout=30,  # else a try 999.1 would never start
+             message="the stale meeting file swept")
     assert wait_execution(execution, timeout=60) == "FAILED"
     rows = tasks(execution)
     assert (rows["ok"]["status"], rows["bad"]["status"]) == ("SUCCESS", "FAILED")
@@ -210,33 +214,46 @@ def _parent(pid: int) -> int:
         return int(fh.read().rsplit(")", 1)[1].split()[1])
 
 
+class HangingFirstTry:
+    """A workflow of one FIRST_TRY_HANGS task (max_retries=1), started: `shell` is its first
+    try's shell, once running; `retried_alone()` checks the end (the second try ran, and the
+    first never got to its end)."""
+
+    def __init__(self, home, server, tmp_path, cluster_of_it: RayCluster) -> None:
+        self.marks = tmp_path / "marks"
+        wf = tmp_path / "hangs.py"
+        wf.write_text(f"""
+from ai_flow.model.workflow import Workflow
+from ai_flow.operators.bash import BashOperator
+with Workflow(name='hangs') as w:
+    BashOperator(name='slow', bash_command={FIRST_TRY_HANGS.format(marks=self.marks)!r},
+                 max_retries=1)
+""")
+        configure(home, cluster_config(cluster_of_it))
+        aiflow("workflow", "upload", str(wf))
+        server()
+        self.execution = start_execution("hangs")
+        wait_for(lambda: len(_ran(self.marks)) == 1, timeout=90,
+                 message="the first try running")
+        self.shell = int(_ran(self.marks)[0])
+
+    def retried_alone(self) -> None:
+        assert wait_execution(self.execution, timeout=120) == "SUCCESS"
+        row = tasks(self.execution)["slow"]
+        assert (row["try_number"], len(_ran(self.marks))) == (2, 2)
+        assert _ran(Path(f"{self.marks}.done")) == ["done"]  # the first never got that far
+
+
 def test_a_killed_ray_worker_takes_its_task_with_it_and_is_retried(home, server, tmp_path,
                                                                    cluster):
     """kill -9 of the Ray worker running a try: the task's shell (its own session) dies too,
     the try is a failed attempt, its retry runs alone."""
-    marks = tmp_path / "marks"
-    wf = tmp_path / "worker.py"
-    wf.write_text(f"""
-from ai_flow.model.workflow import Workflow
-from ai_flow.operators.bash import BashOperator
-with Workflow(name='worker') as w:
-    BashOperator(name='slow', bash_command={FIRST_TRY_HANGS.format(marks=marks)!r},
-                 max_retries=1)
-""")
-    configure(home, cluster_config(cluster))
-    aiflow("workflow", "upload", str(wf))
-    server()
-    execution = start_execution("worker")
-    wait_for(lambda: len(_ran(marks)) == 1, timeout=60, message="the first try running")
-    shell = int(_ran(marks)[0])
-    ray_worker = _parent(_parent(_parent(shell)))  # shell < worker < guard < Ray worker
+    run = HangingFirstTry(home, server, tmp_path, cluster)
+    ray_worker = _parent(_parent(_parent(run.shell)))  # shell < worker < guard < Ray worker
     assert b"ray::" in Path(f"/proc/{ray_worker}/cmdline").read_bytes()
     os.kill(ray_worker, signal.SIGKILL)
-    wait_for(lambda: not _alive(shell), timeout=10, message="the killed try's shell gone")
-    assert wait_execution(execution, timeout=90) == "SUCCESS"
-    row = tasks(execution)["slow"]
-    assert (row["try_number"], len(_ran(marks))) == (2, 2)
-    assert _ran(Path(f"{marks}.done")) == ["done"]
+    wait_for(lambda: not _alive(run.shell), timeout=10, message="the killed try's shell gone")
+    run.retried_alone()
 
 
 def test_a_killed_owner_actor_loses_its_tries_and_a_new_one_retries_them(home, server,
@@ -245,29 +262,12 @@ def test_a_killed_owner_actor_loses_its_tries_and_a_new_one_retries_them(home, s
     owner died), are failed attempts, and run again under a new owner, once each."""
     from aiflow_lite.engine.ray_executor import RAY_NAMESPACE, owner_name
 
-    marks = tmp_path / "marks"
-    wf = tmp_path / "owner.py"
-    wf.write_text(f"""
-from ai_flow.model.workflow import Workflow
-from ai_flow.operators.bash import BashOperator
-with Workflow(name='owner') as w:
-    BashOperator(name='slow', bash_command={FIRST_TRY_HANGS.format(marks=marks)!r},
-                 max_retries=1)
-""")
-    configure(home, cluster_config(cluster))
-    aiflow("workflow", "upload", str(wf))
-    server()
-    execution = start_execution("owner")
-    wait_for(lambda: len(_ran(marks)) == 1, timeout=60, message="the first try running")
-    shell = int(_ran(marks)[0])
+    run = HangingFirstTry(home, server, tmp_path, cluster)
     code = (f"import ray; ray.init(address={cluster.address!r}, logging_level='ERROR'); "
             f"ray.kill(ray.get_actor({owner_name(str(home))!r}, namespace={RAY_NAMESPACE!r}))")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120, capture_output=True)
-    wait_for(lambda: not _alive(shell), timeout=20, message="the lost try's shell gone")
-    assert wait_execution(execution, timeout=90) == "SUCCESS"
-    row = tasks(execution)["slow"]
-    assert (row["try_number"], len(_ran(marks))) == (2, 2)
-    assert _ran(Path(f"{marks}.done")) == ["done"]
+    wait_for(lambda: not _alive(run.shell), timeout=20, message="the lost try's shell gone")
+    run.retried_alone()
 
 
 def test_a_try_outliving_the_heartbeat_timeout_keeps_beating(home, server, tmp_path, cluster):
@@ -345,30 +345,13 @@ def test_a_lost_worker_node_is_a_failed_attempt_and_retried(home, server, tmp_pa
     lonely = RayCluster(head_cpus=0)
     try:
         first = lonely.add_node(num_cpus=1)
-        marks = tmp_path / "marks"
-        wf = tmp_path / "lost.py"
-        wf.write_text(f"""
-from ai_flow.model.workflow import Workflow
-from ai_flow.operators.bash import BashOperator
-with Workflow(name='lost') as w:
-    BashOperator(name='slow', bash_command={FIRST_TRY_HANGS.format(marks=marks)!r},
-                 max_retries=1)
-""")
-        configure(home, cluster_config(lonely))
-        aiflow("workflow", "upload", str(wf))
-        server()
-        execution = start_execution("lost")
-        wait_for(lambda: len(_ran(marks)) == 1, timeout=90, message="the first try running")
-        shell = int(_ran(marks)[0])
+        run = HangingFirstTry(home, server, tmp_path, lonely)
         first.kill(signal.SIGKILL)  # the whole node: raylet, its workers
-        wait_for(lambda: not _alive(shell), timeout=15, message="the lost node's task gone")
-        wait_for(lambda: tasks(execution)["slow"]["try_number"] == 2, timeout=60,
+        wait_for(lambda: not _alive(run.shell), timeout=15, message="the lost node's task gone")
+        wait_for(lambda: tasks(run.execution)["slow"]["try_number"] == 2, timeout=60,
                  message="the second try")
         lonely.add_node(num_cpus=1)
-        assert wait_execution(execution, timeout=120) == "SUCCESS"
-        row = tasks(execution)["slow"]
-        assert (row["status"], row["try_number"], len(_ran(marks))) == ("SUCCESS", 2, 2)
-        assert _ran(Path(f"{marks}.done")) == ["done"]  # the first try never got that far
+        run.retried_alone()
     finally:
         aiflow("server", "stop", check=False)
         lonely.stop()

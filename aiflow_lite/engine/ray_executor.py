@@ -435,11 +435,23 @@ class RayExecutor(ExecutorBase):
                 self.owner.signal.remote(key, signal.SIGKILL)
         if stale:
             self.owner.forget.remote(stale)
+        self._sweep_meeting_files(set(known))
         self._seq = seq
         self._start_listener()
         self._submit(resubmit)
         if self._news:
             os.write(self._wake_w, b"!")
+
+    def _sweep_meeting_files(self, known: set) -> None:
+        """Remove the files of tries this owner does not hold (see `node_task`): left by an
+        owner that died, or by a home whose database was reset. Only keys it holds get new
+        ones, and none is submitted before this ends."""
+        folder = ray_dir(self.settings.home)
+        for name in os.listdir(folder):
+            key = name.rsplit(".", 1)[0]
+            if key not in known:
+                with contextlib.suppress(OSError):
+                    os.unlink(os.path.join(folder, name))
 
     def _report_lost(self, meta: TaskExecutionMeta, claim: Optional[str]) -> None:
         if claim and claim.startswith(CLAIM_PREFIX):
