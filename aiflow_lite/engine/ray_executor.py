@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import logging
 import os
 import signal
 import threading
@@ -36,7 +37,7 @@ from aiflow_lite.engine.executor_base import (
     still_running_elsewhere,
 )
 from aiflow_lite.engine.launch.protocol import Order
-from aiflow_lite.engine.launch.results import results_dir
+from aiflow_lite.engine.launch.results import discard_results, find_result, results_dir
 from aiflow_lite.engine.ray.node_task import ray_dir
 from aiflow_lite.errors import AiflowError
 from aiflow_lite.events import now_ms, task_status_key
@@ -47,12 +48,14 @@ from aiflow_lite.status import TaskStatus
 
 #: The Ray namespace of aiflow_lite's actors; an owner's name is per home.
 RAY_NAMESPACE = "aiflow_lite"
-OWNER_VERSION = 1  # in the owner's name: an owner of another version is never reused
+OWNER_VERSION = 2  # in the owner's name: an owner of another version is never reused
 CLAIM_PREFIX = RAY_CLAIM_PREFIX
 NEWS_WAIT_S = 5.0
 CONNECT_TIMEOUT_S = 30.0  # ray.init of an address that answers, but not as Ray, never ends
-UNAVAILABLE_RETRY_S = 30.0  # how long an owner that is unavailable (not dead) is waited for
+SUBMIT_TIMEOUT_S = 10.0  # an owner slower than that to take orders is asked again later
+RESEND_S = 0.5
 IN_FLIGHT = (TaskStatus.RUNNING.value, TaskStatus.STOPPING.value)
+log = logging.getLogger(__name__)
 
 
 def owner_name(home: str) -> str:
@@ -152,8 +155,10 @@ class RayExecutor(ExecutorBase):
         os.makedirs(results_dir(settings.home), exist_ok=True)
         os.makedirs(ray_dir(settings.home), exist_ok=True)  # node_task's sign of the home
         self.ray = connect(settings)
-        self.owner = get_owner(self.ray, settings.home)
+        self.owner: Optional[Any] = get_owner(self.ray, settings.home)  # None: to be renewed
         self.owner_id = self.owner._actor_id.hex()
+        self._unsent: Dict[str, Order] = {}  # key → claimed order the owner has not taken yet
+        self._next_send = 0.0
         self._seq = 0
         self._generation = 0  # of the owner handle: a listener of an older one is ignored
         self._news: Dict[str, tuple] = {}  # key → outcome, taken in by the listener
@@ -162,6 +167,7 @@ class RayExecutor(ExecutorBase):
         self._lock = threading.Lock()
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)  # a full pipe has woken the scheduler already
         self._closing = threading.Event()
         self._listener: Optional[threading.Thread] = None
 
@@ -175,7 +181,7 @@ class RayExecutor(ExecutorBase):
     def launch_queued(self) -> List[int]:
         """Claim QUEUED tries (oldest first, up to the parallelism) in one transaction, then
         submit them (a RESTART's new execution waits for the old one to stop)."""
-        if len(self.tries) >= self.parallelism:
+        if len(self.tries) >= self.parallelism or self.owner is None:
             return []
         stopping = {(m.workflow_execution_id, m.task_name)
                     for m in self.store.task_executions_in((TaskStatus.STOPPING.value,))}
@@ -213,33 +219,53 @@ class RayExecutor(ExecutorBase):
             return
         for order in orders:
             self.tries[order.task_execution_id] = _Try(order.task_execution_id, order.try_number)
+            self._unsent[try_key(order.task_execution_id, order.try_number)] = order
         self._start_listener()
-        batch = [(try_key(o.task_execution_id, o.try_number), o.encode(), self.options)
-                 for o in orders]
-        deadline = time.monotonic() + UNAVAILABLE_RETRY_S
-        while True:
-            try:
-                self.ray.get(self.owner.submit.remote(batch))
-                return
-            except self.ray.exceptions.ActorUnavailableError:
-                # Not dead (a network blip, a restart under way): submit again (a key the
-                # owner has already is not started twice), until it answers or is dead.
-                if time.monotonic() < deadline and self._owner_alive():
-                    time.sleep(0.5)
-                    continue
-                self._lose_owner("its Ray owner actor stopped answering")
-                return
-            except self.ray.exceptions.RayActorError as exc:
-                self._lose_owner(f"its Ray owner actor died ({type(exc).__name__})")
-                return
+        self._next_send = 0.0
+        self._send()
 
-    def _owner_alive(self) -> bool:
-        """Whether the home's owner actor is still the one we hold (looked up by its name)."""
+    def _send(self) -> None:
+        """Hand the owner the orders it has not taken. An owner that does not take them now
+        (unavailable, slow, a try of a reset home still holding a key) is asked again a round
+        later, never given up for that: only an owner that is certainly gone loses its tries."""
+        if not self._unsent or self.owner is None or self._owner_lost is not None or \
+                time.monotonic() < self._next_send:
+            return
+        batch = [(key, order.encode(), self.options) for key, order in self._unsent.items()]
+        ray_errors = self.ray.exceptions
+        try:
+            busy = self.ray.get(self.owner.submit.remote(batch), timeout=SUBMIT_TIMEOUT_S)
+        except ray_errors.ActorUnavailableError:
+            busy = None
+        except ray_errors.RayActorError as exc:
+            self._lose_owner(f"its Ray owner actor died ({type(exc).__name__})")
+            return
+        except ray_errors.RayError as exc:  # no answer in time, the GCS restarting
+            busy = None
+            if not isinstance(exc, ray_errors.GetTimeoutError):  # the scheduler's log says why
+                log.warning("the Ray owner actor did not take %d tries (%s): asking again",
+                            len(batch), type(exc).__name__)
+        if busy is None:
+            if self._owner_gone():
+                self._lose_owner("its Ray owner actor is gone")
+                return
+            busy = [key for key, _, _ in batch]
+        for key, _, _ in batch:
+            if key not in busy:
+                del self._unsent[key]
+        self._next_send = time.monotonic() + RESEND_S
+
+    def _owner_gone(self) -> bool:
+        """Whether the home's owner actor is certainly not the one we hold: no actor has its
+        name, or another one does. A lookup that fails otherwise (the GCS slow or restarting)
+        says nothing."""
         try:
             found = self.ray.get_actor(owner_name(self.settings.home), namespace=RAY_NAMESPACE)
-        except Exception:  # ValueError: no such actor
+        except ValueError:  # no such actor
+            return True
+        except Exception:
             return False
-        return found._actor_id.hex() == self.owner_id
+        return found._actor_id.hex() != self.owner_id
 
     # -- stopping -----------------------------------------------------------------------------
 
@@ -249,6 +275,12 @@ class RayExecutor(ExecutorBase):
         attempt = self.tries.get(task_execution_id)
         if attempt is None:
             return  # no Ray task holds it
+        if self._unsent.pop(attempt.key, None) is not None:  # the owner never took it
+            with self._lock:
+                self._news[attempt.key] = ("STOPPED", "stopped before it reached Ray", True)
+            with contextlib.suppress(BlockingIOError, OSError):
+                os.write(self._wake_w, b"!")
+            return
         self.owner.signal.remote(attempt.key, signal.SIGTERM)
         if attempt.kill_at is None:
             attempt.kill_at = time.monotonic() + self._stop_timeout(task_execution_id)
@@ -269,18 +301,18 @@ class RayExecutor(ExecutorBase):
             try:
                 seq, ended = self.ray.get(owner.changes.remote(self._seq, NEWS_WAIT_S))
             except self.ray.exceptions.ActorUnavailableError:
-                if self._owner_alive():  # not dead: ask again
-                    time.sleep(0.5)
+                if not self._owner_gone():  # not dead: ask again
+                    time.sleep(RESEND_S)
                     continue
                 self._lose_owner("its Ray owner actor is gone", generation)
                 return
             except self.ray.exceptions.RayActorError as exc:
                 self._lose_owner(f"its Ray owner actor died ({type(exc).__name__})", generation)
                 return
-            except Exception:  # the driver is shutting down
+            except Exception:  # the driver shutting down, a GCS blip
                 if self._closing.is_set():
                     return
-                time.sleep(0.5)
+                time.sleep(RESEND_S)
                 continue
             with self._lock:
                 if generation != self._generation:
@@ -307,6 +339,9 @@ class RayExecutor(ExecutorBase):
         with contextlib.suppress(BlockingIOError, OSError):
             while os.read(self._wake_r, 4096):
                 pass
+        if self.owner is None:
+            self._renew_owner()
+        self._send()
         self._check_heartbeats()
         for attempt in self.tries.values():
             if attempt.kill_at is not None and time.monotonic() >= attempt.kill_at:
@@ -325,10 +360,14 @@ class RayExecutor(ExecutorBase):
         if lost is not None:  # every try it owned died with it
             ended += [(a, ("FAILED", why_lost(lost), True)) for a in self.tries.values()]
             self.tries.clear()
+            self._unsent.clear()
         if ended:
             with self.store.db.transaction():
                 for attempt, outcome in ended:
                     self._report_outcome(attempt, outcome)
+            for attempt, _ in ended:  # committed: the worker's result file has done its job
+                discard_results(self.settings.home, attempt.task_execution_id,
+                                attempt.try_number)
         self._forget_applied()
         self._reported.update((key, int(key.split(".")[0])) for key in news)
         if lost is not None:
@@ -350,7 +389,7 @@ class RayExecutor(ExecutorBase):
                 done.append(key)
         for key in done:
             del self._reported[key]
-        if done:
+        if done and self.owner is not None:
             self.owner.forget.remote(done)
 
     def _report_outcome(self, attempt: _Try, outcome: tuple) -> None:
@@ -359,14 +398,25 @@ class RayExecutor(ExecutorBase):
         if attempt.reported or meta is None or meta.try_number != attempt.try_number or \
                 meta.status not in IN_FLIGHT:
             return
-        if was_lost:
+        if was_lost:  # the Ray task was; the worker may have left its result before
+            found = find_result(self.settings.home, meta.id, meta.try_number)
+            if found is not None:
+                self.report(meta.id, meta.try_number, found[0], found[1], sender=WORKER)
+                return
             status = (TaskStatus.STOPPED.value if meta.status == TaskStatus.STOPPING.value
                       else TaskStatus.FAILED.value)
+        elif status == TaskStatus.QUEUED.value:  # its worker did not run it (its key is used)
+            status, message = TaskStatus.FAILED.value, f"its worker did not start it ({message})"
         self.report(meta.id, meta.try_number, TaskStatus(status), message,
                     sender=SENDER if was_lost else WORKER)
 
     def _renew_owner(self) -> None:
-        self.owner = get_owner(self.ray, self.settings.home)
+        """A new owner for the next tries (tried again each round while Ray cannot make one)."""
+        try:
+            self.owner = get_owner(self.ray, self.settings.home)
+        except Exception:  # the GCS down or restarting
+            self.owner = None
+            return
         self.owner_id = self.owner._actor_id.hex()
         with self._lock:
             self._generation += 1
@@ -447,6 +497,7 @@ class RayExecutor(ExecutorBase):
         owner that died, or by a home whose database was reset. Only keys it holds get new
         ones, and none is submitted before this ends."""
         folder = ray_dir(self.settings.home)
+        os.makedirs(folder, exist_ok=True)
         for name in os.listdir(folder):
             key = name.rsplit(".", 1)[0]
             if key not in known:
@@ -473,10 +524,13 @@ class RayExecutor(ExecutorBase):
         With none in flight, the owner goes too (a home's run-once leaves no actor behind)."""
         self._closing.set()
         with contextlib.suppress(Exception):
-            if not self.tries and not self.store.task_executions_in(IN_FLIGHT):
+            if self.owner is not None and not self.tries and \
+                    not self.store.task_executions_in(IN_FLIGHT):
                 self.ray.kill(self.owner)
         with contextlib.suppress(Exception):
             self.ray.shutdown()
+        if self._listener is not None:  # before its wake-up pipe closes under it
+            self._listener.join(NEWS_WAIT_S + 1)
         for fd in (self._wake_r, self._wake_w):
             with contextlib.suppress(OSError):
                 os.close(fd)

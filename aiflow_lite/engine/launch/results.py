@@ -61,6 +61,19 @@ def discard_result(path: str) -> None:
         os.unlink(path)
 
 
+def find_result(home: str, task_execution_id: int, try_number: int) -> Optional[Result]:
+    """The result some process of the try left (one that ran it, not a "never started"), or
+    None: for an executor that does not know which process ran it."""
+    import glob
+
+    for path in sorted(glob.glob(os.path.join(results_dir(home),
+                                              f"{task_execution_id}.{try_number}.*"))):
+        found = None if path.endswith(".tmp") else read_result(path)
+        if found is not None and found[0] != TaskStatus.QUEUED:
+            return found
+    return None
+
+
 def discard_results(home: str, task_execution_id: int, try_number: int) -> None:
     """Every file of the try (the claimed worker's, and any other process's)."""
     import glob

@@ -36,7 +36,7 @@ import time
 from typing import Any, Dict, Optional, Tuple
 
 from aiflow_lite.engine.launch.protocol import Go, Order, decode, write_all
-from aiflow_lite.engine.launch.results import discard_result, read_result, result_path
+from aiflow_lite.engine.launch.results import read_result, result_path
 
 _PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
@@ -91,6 +91,26 @@ def run_try(order_line: bytes, home: str, key: str) -> Outcome:
         return "STOPPED", NOT_STARTED
     os.environ["AIFLOW_HOME"] = home
     os.environ.pop("NOTIFICATION_HOME", None)
+    # The relay listens from here on: a load that hangs is still stopped (see `_Relay`).
+    relay = _Relay(signals_path(home, key))
+    threading.Thread(target=relay.run, daemon=True, name="aiflow-stop-relay").start()
+    try:
+        code, worker = _run_guarded(order, order_line, relay)
+    finally:
+        relay.ended.set()
+    # The result file stays: the executor reads it should this Ray task be lost from here on,
+    # and removes it once the result has committed.
+    result = read_result(result_path(home, order.task_execution_id, order.try_number,
+                                     worker)) if worker else None
+    if result is None:
+        how = f"signal {-code}" if code < 0 else f"exit code {code}"
+        return "FAILED", f"the worker ended ({how}) without reporting a result"
+    return result[0].value, result[1]
+
+
+def _run_guarded(order: Order, order_line: bytes, relay: _Relay) -> Tuple[int, int]:
+    """Fork the guard (which forks the worker), hand the worker its order, wait for the guard:
+    (its exit code, or minus its signal; the worker's pid, 0 if it never started)."""
     _warm()
     from aiflow_lite.config import load_aiflow_settings
 
@@ -98,32 +118,29 @@ def run_try(order_line: bytes, home: str, key: str) -> Outcome:
     preloaded = _preloaded(settings, order)
     read_end, write_end = os.pipe()  # the order, to the worker
     told_r, told_w = os.pipe()  # the worker's pid, from the guard
+    me = os.getpid()
     guard = os.fork()
     if guard == 0:  # it never returns
-        _guard(read_end, write_end, told_w, settings, preloaded, os.getppid())
-    for fd in (read_end, told_w):
-        os.close(fd)
-    worker = _read_pid(told_r)
-    os.close(told_r)
-    if worker:
-        with contextlib.suppress(OSError):  # it died already: its exit says so below
-            write_all(write_end, order_line if order_line.endswith(b"\n")
-                      else order_line + b"\n")
-            write_all(write_end, Go(order.task_execution_id, worker).encode())
-    os.close(write_end)
-    ended = threading.Event()
-    relay = threading.Thread(target=_relay, args=(guard, worker, signals_path(home, key), ended),
-                             daemon=True, name="aiflow-stop-relay")
-    relay.start()
-    code = _wait(guard)
-    ended.set()
-    path = result_path(home, order.task_execution_id, order.try_number, worker)
-    result = read_result(path) if worker else None
-    discard_result(path)
-    if result is None:
-        how = f"signal {-code}" if code < 0 else f"exit code {code}"
-        return "FAILED", f"the worker ended ({how}) without reporting a result"
-    return result[0].value, result[1]
+        _guard(read_end, write_end, told_w, settings, preloaded, me)
+    os.close(read_end)
+    os.close(told_w)
+    try:
+        worker = _read_pid(told_r)
+        relay.procs = (guard, worker)
+        if worker:
+            with contextlib.suppress(OSError):  # it died already: its exit says so below
+                write_all(write_end, order_line if order_line.endswith(b"\n")
+                          else order_line + b"\n")
+                write_all(write_end, Go(order.task_execution_id, worker).encode())
+    except BaseException:  # nothing may run on unwatched: the guard ends all below it
+        with contextlib.suppress(OSError):
+            os.kill(guard, signal.SIGTERM)
+        _wait(guard)
+        raise
+    finally:
+        os.close(told_r)
+        os.close(write_end)
+    return _wait(guard), worker
 
 
 def _warm() -> None:
@@ -140,10 +157,20 @@ def _warm() -> None:
 def _preloaded(settings: Any, order: Order) -> Any:
     """The order's workflow file, loaded here once per snapshot if that is safe to fork (the
     checks of `zygotes._fork_hazard`, against what this process had before), else None."""
-    key = (settings.home, order.snapshot_id)
+    # A reset home numbers its snapshots anew: the id alone could name another file.
+    key = (settings.home, order.snapshot_id, order.snapshot_uri, order.file_name)
     if key in _loaded:
         _loaded[key] = _loaded.pop(key)  # the newest
         return _loaded[key]
+    loaded = _load_if_harmless(settings, order) if _harmless_in_a_fork(settings, order) else None
+    _loaded[key] = loaded
+    while len(_loaded) > KEPT_SNAPSHOTS:
+        del _loaded[next(iter(_loaded))]
+    return loaded
+
+
+def _load_if_harmless(settings: Any, order: Order) -> Any:
+    """The loaded file, or None if it did not load, or did what makes forking it unsafe."""
     from aiflow_lite import task_context as client
     from aiflow_lite.engine.launch.worker import preload
     from aiflow_lite.procfs import children_of, open_fds
@@ -154,17 +181,31 @@ def _preloaded(settings: Any, order: Order) -> Any:
     try:
         loaded = preload(settings, order)
     except BaseException:  # the try's worker loads it again and says why in its log
-        loaded = None
+        return None
     finally:
         with contextlib.suppress(OSError):
             os.chdir(cwd)
-    if loaded is not None and (len(os.listdir(f"/proc/{me}/task")) > threads or children_of(me)
-                               or client.context_reads > reads or open_fds() - fds):
-        loaded = None
-    _loaded[key] = loaded
-    while len(_loaded) > KEPT_SNAPSHOTS:
-        del _loaded[next(iter(_loaded))]
+    if len(os.listdir(f"/proc/{me}/task")) > threads or children_of(me) or \
+            client.context_reads > reads or open_fds() - fds:
+        return None
     return loaded
+
+
+def _harmless_in_a_fork(settings: Any, order: Order) -> bool:
+    """Load the file first in a throwaway child, as a zygote does: a load that starts a thread
+    or a process, or leaves a file open, would leave it in this long-lived Ray worker (outside
+    any guard, and in every later fork of it), and one that hangs would hang it here."""
+    me = os.getpid()
+    probe = os.fork()
+    if probe == 0:
+        code = 1
+        try:
+            _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+            if os.getppid() == me:  # else the Ray worker died before that signal was set
+                code = 0 if _load_if_harmless(settings, order) is not None else 1
+        finally:
+            os._exit(code)
+    return _wait(probe) == 0
 
 
 def _prctl(option: int, value: int) -> None:
@@ -187,6 +228,7 @@ def _guard(read_end: int, write_end: int, told_w: int, settings: Any, preloaded:
         signal.set_wakeup_fd(-1)
 
         def kill(signum: int, frame: Any) -> None:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one cannot cut it short
             raise _Kill()
 
         signal.signal(signal.SIGTERM, kill)
@@ -220,8 +262,12 @@ def _guard(read_end: int, write_end: int, told_w: int, settings: Any, preloaded:
         code = _reap_until(worker)
         _kill_below()
     except _Kill:
-        with contextlib.suppress(_Kill):
-            _kill_below()
+        while True:
+            try:
+                _kill_below()
+                break
+            except _Kill:  # one that landed before the handler ignored the rest: again
+                continue
         code = -signal.SIGKILL
     except BaseException:
         with contextlib.suppress(BaseException):
@@ -283,23 +329,37 @@ def _wait(pid: int) -> int:
         return os.waitstatus_to_exitcode(status)
 
 
-def _relay(guard: int, worker: int, path: str, ended: threading.Event) -> None:
-    """Hand each signal the owner writes to `path` to the worker's process group (a SIGKILL to
-    the guard, which kills everything below it), until the try has ended."""
-    done = 0
-    while not ended.wait(RELAY_POLL_S):
-        try:
-            with open(path, "rb") as fh:
-                fh.seek(done)
-                data = fh.read()
-        except FileNotFoundError:
-            continue
-        lines = data.split(b"\n")[:-1]  # whole lines only: the owner may be mid-line
-        done += sum(len(line) + 1 for line in lines)
-        for line in lines:
-            signum = int(line)
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                if signum == signal.SIGKILL or not worker:
-                    os.kill(guard, signal.SIGTERM)
-                else:
-                    os.killpg(worker, signum)
+class _Relay:
+    """Hands each signal the owner writes to the try's signals file to the worker's process
+    group (a SIGKILL to the guard, which kills everything below it), until the try has ended.
+    Before the guard is forked (the workflow file still loading), a SIGKILL ends this Ray
+    worker itself (its loss ends the try, and the guard's parent-death signal all below it),
+    and other signals wait for the worker."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.procs: Tuple[int, int] = (0, 0)  # (the guard, the worker; 0: it never started)
+        self.ended = threading.Event()
+
+    def run(self) -> None:
+        done = 0
+        while not self.ended.wait(RELAY_POLL_S):
+            try:
+                with open(self.path, "rb") as fh:
+                    fh.seek(done)
+                    data = fh.read()
+            except FileNotFoundError:
+                continue
+            for line in data.split(b"\n")[:-1]:  # whole lines only: the owner may be mid-line
+                signum = int(line)
+                guard, worker = self.procs
+                if not guard:
+                    if signum == signal.SIGKILL:
+                        os.kill(os.getpid(), signal.SIGKILL)
+                    break  # the rest when the worker runs
+                done += len(line) + 1
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    if signum == signal.SIGKILL or not worker:
+                        os.kill(guard, signal.SIGTERM)
+                    else:
+                        os.killpg(worker, signum)

@@ -59,17 +59,19 @@ class TaskOwner:
         self._remote: Any = None  # the Ray task's function, made once
 
     async def submit(self, tries: Sequence[Tuple[str, bytes, dict]]) -> List[str]:
-        """Submit each (key, encoded order, Ray options) not known yet; returns the keys that
-        were (running, or ended and not yet forgotten): those are not started again."""
+        """Submit each (key, encoded order, Ray options) not known yet (a key known already is
+        not started again); returns the keys held by a forgotten try that still runs (of a
+        home whose database was reset): submit those again once it has ended."""
         import ray
 
         if self._remote is None:
             self._remote = ray.remote(_run_on_node)
         remote = self._remote
-        known = []
+        busy = []
         for key, order_line, options in tries:
             if key in self.tries:
-                known.append(key)
+                if self.tries[key].forgotten:
+                    busy.append(key)
                 continue
             entry = self.tries[key] = _Try()
             ref = entry.ref = remote.options(name=f"aiflow-{key}", max_retries=0,
@@ -77,7 +79,7 @@ class TaskOwner:
             watcher = asyncio.ensure_future(self._watch(key, ref))
             self._watchers.add(watcher)
             watcher.add_done_callback(self._watchers.discard)
-        return known
+        return busy
 
     async def _watch(self, key: str, ref: Any) -> None:
         try:
