@@ -348,8 +348,7 @@ def test_a_lost_worker_node_is_a_failed_attempt_and_retried(home, server, tmp_pa
         run = HangingFirstTry(home, server, tmp_path, lonely)
         first.kill(signal.SIGKILL)  # the whole node: raylet, its workers
         wait_for(lambda: not _alive(run.shell), timeout=15, message="the lost node's task gone")
-        # Ray's own health checks find the dead node: slower on a loaded box (CI's -n 4).
-        wait_for(lambda: tasks(run.execution)["slow"]["try_number"] == 2, timeout=150,
+        wait_for(lambda: tasks(run.execution)["slow"]["try_number"] == 2, timeout=60,
                  message="the second try")
         lonely.add_node(num_cpus=1)
         run.retried_alone()

@@ -200,12 +200,10 @@ def _harmless_in_a_fork(settings: Any, order: Order) -> bool:
     load that starts a thread or a process, or leaves a file open, would leave it in this
     long-lived Ray worker (outside any guard, and in every later fork of it)."""
     me = os.getpid()
-    verdict_r, verdict_w = os.pipe()  # not its exit code: SIGCHLD ignored would lose that
     probe = os.fork()
     if probe == 0:
         code = 1
         try:
-            os.close(verdict_r)
             _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
             if os.getppid() == me:  # else the Ray worker died before that signal was set
                 from aiflow_lite import task_context as client
@@ -216,17 +214,9 @@ def _harmless_in_a_fork(settings: Any, order: Order) -> bool:
                 loaded = _load(settings, order)
                 hazard = fork_hazard(client.context_reads - reads, open_fds() - fds)
                 code = 0 if loaded is not None and hazard is None else 1
-                if code == 0:
-                    write_all(verdict_w, b"1")
         finally:
             os._exit(code)
-    os.close(verdict_w)
-    try:
-        harmless = os.read(verdict_r, 1) == b"1"  # EOF: it exited, or died
-    finally:
-        os.close(verdict_r)
-        _wait(probe)
-    return harmless
+    return _wait(probe) == 0
 
 
 def _prctl(option: int, value: int) -> None:
