@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import logging
 import os
 import signal
@@ -37,8 +38,7 @@ from aiflow_lite.engine.executor_base import (
 )
 from aiflow_lite.engine.launch.protocol import Order
 from aiflow_lite.engine.launch.results import discard_results, find_result, results_dir
-from aiflow_lite.engine.ray.cluster import RAY_NAMESPACE, connect, get_owner, owner_name
-from aiflow_lite.engine.ray.node_task import ray_dir, sweep_meeting_files
+from aiflow_lite.engine.ray.node_task import ray_dir
 from aiflow_lite.errors import AiflowError
 from aiflow_lite.events import now_ms, task_status_key
 from aiflow_lite.meta import TaskExecutionMeta
@@ -46,16 +46,89 @@ from aiflow_lite.ns.event_log import EventLog
 from aiflow_lite.procfs import process_start_time
 from aiflow_lite.status import TaskStatus
 
+#: The Ray namespace of aiflow_lite's actors; an owner's name is per home.
+RAY_NAMESPACE = "aiflow_lite"
+OWNER_VERSION = 2  # in the owner's name: an owner of another version is never reused
 CLAIM_PREFIX = RAY_CLAIM_PREFIX
 NEWS_WAIT_S = 5.0
+CONNECT_TIMEOUT_S = 30.0  # ray.init of an address that answers, but not as Ray, never ends
 SUBMIT_TIMEOUT_S = 10.0  # an owner slower than that to take orders is asked again later
 RESEND_S = 0.5
 IN_FLIGHT = (TaskStatus.RUNNING.value, TaskStatus.STOPPING.value)
 log = logging.getLogger(__name__)
 
 
+def owner_name(home: str) -> str:
+    digest = hashlib.sha256(os.path.realpath(home).encode()).hexdigest()[:16]
+    return f"aiflow_lite-v{OWNER_VERSION}-{digest}"
+
+
 def try_key(task_execution_id: int, try_number: int) -> str:
     return f"{task_execution_id}.{try_number}"
+
+
+def import_ray() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise AiflowError("task_executor: ray needs the ray package: "
+                          "pip install 'aiflow_lite[ray]'") from None
+    return ray
+
+
+def connect(settings: Settings) -> Any:
+    """ray, connected to `ray_address` (one line saying what is wrong if it cannot be)."""
+    ray = import_ray()
+    if not ray.is_initialized():
+        address = settings.ray_address
+        _probe(address)
+        failed: List[BaseException] = []
+
+        def init() -> None:
+            try:
+                ray.init(address=address, namespace=RAY_NAMESPACE, log_to_driver=False,
+                         logging_level="ERROR", include_dashboard=False)
+            except BaseException as exc:  # ConnectionError, a cluster of another Ray version
+                failed.append(exc)
+
+        # In a thread: an address that accepts connections but is not a Ray head (another
+        # server on that port) keeps ray.init waiting for good.
+        connecting = threading.Thread(target=init, daemon=True, name="aiflow-ray-connect")
+        connecting.start()
+        connecting.join(CONNECT_TIMEOUT_S)
+        if connecting.is_alive() or failed:
+            why = (f"no answer within {CONNECT_TIMEOUT_S:g} s" if not failed else
+                   (str(failed[0]).strip().splitlines() or [type(failed[0]).__name__])[0])
+            raise AiflowError(f"cannot reach the Ray cluster at ray_address {address!r} "
+                              f"({why}); start one with `ray start --head` or set "
+                              "ray_address")
+    return ray
+
+
+def _probe(address: str) -> None:
+    """Fail at once on a host:port nobody listens at (ray.init retries a dead address for
+    minutes)."""
+    import socket
+
+    host, _, port = str(address).rpartition(":")
+    if not host or not port.isdigit() or "://" in host:
+        return  # auto, or a ray:// address: Ray's own checks
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=5).close()
+    except OSError as exc:
+        raise AiflowError(f"cannot reach the Ray cluster at ray_address {address!r} "
+                          f"({exc.strerror or exc}); start one with `ray start --head` or "
+                          "set ray_address") from None
+
+
+def get_owner(ray: Any, home: str) -> Any:
+    """The home's owner actor, started on the head node if it is not running."""
+    from aiflow_lite.engine.ray.owner import TaskOwner
+
+    return ray.remote(TaskOwner).options(
+        name=owner_name(home), namespace=RAY_NAMESPACE, lifetime="detached",
+        get_if_exists=True, num_cpus=0, max_restarts=0, max_concurrency=100_000,
+        resources={"node:__internal_head__": 0.001}).remote(home)
 
 
 @dataclass
@@ -412,12 +485,24 @@ class RayExecutor(ExecutorBase):
                 self.owner.signal.remote(key, signal.SIGKILL)
         if stale:
             self.owner.forget.remote(stale)
-        sweep_meeting_files(self.settings.home, set(known))
+        self._sweep_meeting_files(set(known))
         self._seq = seq
         self._start_listener()
         self._submit(resubmit)
         if self._news:
             os.write(self._wake_w, b"!")
+
+    def _sweep_meeting_files(self, known: set) -> None:
+        """Remove the files of tries this owner does not hold (see `node_task`): left by an
+        owner that died, or by a home whose database was reset. Only keys it holds get new
+        ones, and none is submitted before this ends."""
+        folder = ray_dir(self.settings.home)
+        os.makedirs(folder, exist_ok=True)
+        for name in os.listdir(folder):
+            key = name.rsplit(".", 1)[0]
+            if key not in known:
+                with contextlib.suppress(OSError):
+                    os.unlink(os.path.join(folder, name))
 
     def _report_lost(self, meta: TaskExecutionMeta, claim: Optional[str]) -> None:
         if claim and claim.startswith(CLAIM_PREFIX):

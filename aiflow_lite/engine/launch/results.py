@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from typing import List, Optional, Tuple
+from typing import Optional, Tuple
 
 from aiflow_lite.engine.launch.protocol import write_all
 from aiflow_lite.status import TaskStatus
@@ -64,7 +64,10 @@ def discard_result(path: str) -> None:
 def find_result(home: str, task_execution_id: int, try_number: int) -> Optional[Result]:
     """The result some process of the try left (one that ran it, not a "never started"), or
     None: for an executor that does not know which process ran it."""
-    for path in _files_of_try(home, task_execution_id, try_number):
+    import glob
+
+    for path in sorted(glob.glob(os.path.join(results_dir(home),
+                                              f"{task_execution_id}.{try_number}.*"))):
         found = None if path.endswith(".tmp") else read_result(path)
         if found is not None and found[0] != TaskStatus.QUEUED:
             return found
@@ -73,12 +76,7 @@ def find_result(home: str, task_execution_id: int, try_number: int) -> Optional[
 
 def discard_results(home: str, task_execution_id: int, try_number: int) -> None:
     """Every file of the try (the claimed worker's, and any other process's)."""
-    for path in _files_of_try(home, task_execution_id, try_number):
-        discard_result(path)
-
-
-def _files_of_try(home: str, task_execution_id: int, try_number: int) -> List[str]:
     import glob
 
-    return sorted(glob.glob(os.path.join(results_dir(home),
-                                         f"{task_execution_id}.{try_number}.*")))
+    for path in glob.glob(os.path.join(results_dir(home), f"{task_execution_id}.{try_number}.*")):
+        discard_result(path)

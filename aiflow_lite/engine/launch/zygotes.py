@@ -298,7 +298,7 @@ def _zygote(settings: Any, order_line: bytes, commands: int, output: int) -> Non
             raise ProtocolError("a zygote loads the file of an ORDER")
         reads, fds = client.context_reads, open_fds()
         preloaded = preload(settings, order)
-        hazard = fork_hazard(client.context_reads - reads, open_fds() - fds)
+        hazard = _fork_hazard(client.context_reads - reads, open_fds() - fds)
     except BaseException as exc:  # its own tasks will each show the error in their logs
         hazard = f"it did not load ({type(exc).__name__})"
     if hazard:
@@ -310,7 +310,7 @@ def _zygote(settings: Any, order_line: bytes, commands: int, output: int) -> Non
     serve_commands(commands, output, settings, preloaded)
 
 
-def fork_hazard(context_reads: int, new_fds: set) -> Optional[str]:
+def _fork_hazard(context_reads: int, new_fds: set) -> Optional[str]:
     """Why forking tasks from this process (which just loaded a workflow file) is unsafe, if it
     is: a thread (a lock it holds stays held in every child), a child process (it would hold
     our pipes), a file or connection left open (every task would share it; each used to have

@@ -1,9 +1,7 @@
 """Tasks on a Ray cluster (`task_executor: ray`).
 
-The scheduler stays the one writer of execution state; Ray only runs the processes. Four
+The scheduler stays the one writer of execution state; Ray only runs the processes. Three
 pieces, one job each:
-
-* `cluster`: connecting to `ray_address`, and finding (or starting) the home's owner actor;
 
 * `owner.TaskOwner`: a detached, named actor per home (on the head node) that submits each
   claimed try as a Ray task under a deterministic key (`<task execution id>.<try>`), keeps its

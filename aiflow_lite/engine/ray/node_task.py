@@ -66,18 +66,6 @@ def signals_path(home: str, key: str) -> str:
     return os.path.join(ray_dir(home), f"{key}.signals")
 
 
-def sweep_meeting_files(home: str, known: set) -> None:
-    """Remove the files of tries whose keys are not `known` to the home's owner: left by an
-    owner that died, or by a home whose database was reset. (Called before the executor
-    submits anything: only keys it holds get new ones.)"""
-    folder = ray_dir(home)
-    os.makedirs(folder, exist_ok=True)
-    for name in os.listdir(folder):
-        if name.rsplit(".", 1)[0] not in known:
-            with contextlib.suppress(OSError):
-                os.unlink(os.path.join(folder, name))
-
-
 def mark_once(path: str, word: bytes) -> bool:
     """Create `path` holding `word`, if nobody has: true for exactly one caller."""
     try:
@@ -167,38 +155,46 @@ def _warm() -> None:
 
 
 def _preloaded(settings: Any, order: Order) -> Any:
-    """The order's workflow file, loaded here once per snapshot if that is safe to fork (see
-    `_harmless_in_a_fork`), else None."""
+    """The order's workflow file, loaded here once per snapshot if that is safe to fork (the
+    checks of `zygotes._fork_hazard`, against what this process had before), else None."""
     # A reset home numbers its snapshots anew: the id alone could name another file.
     key = (settings.home, order.snapshot_id, order.snapshot_uri, order.file_name)
     if key in _loaded:
         _loaded[key] = _loaded.pop(key)  # the newest
         return _loaded[key]
-    _loaded[key] = _load(settings, order) if _harmless_in_a_fork(settings, order) else None
+    loaded = _load_if_harmless(settings, order) if _harmless_in_a_fork(settings, order) else None
+    _loaded[key] = loaded
     while len(_loaded) > KEPT_SNAPSHOTS:
         del _loaded[next(iter(_loaded))]
-    return _loaded[key]
+    return loaded
 
 
-def _load(settings: Any, order: Order) -> Any:
-    """The loaded file (None if it did not load: the try's worker loads it again and says why
-    in its log), the working directory left as it was."""
+def _load_if_harmless(settings: Any, order: Order) -> Any:
+    """The loaded file, or None if it did not load, or did what makes forking it unsafe."""
+    from aiflow_lite import task_context as client
     from aiflow_lite.engine.launch.worker import preload
+    from aiflow_lite.procfs import children_of, open_fds
 
+    me = os.getpid()
+    threads, reads, fds = len(os.listdir(f"/proc/{me}/task")), client.context_reads, open_fds()
     cwd = os.getcwd()
     try:
-        return preload(settings, order)
-    except BaseException:
+        loaded = preload(settings, order)
+    except BaseException:  # the try's worker loads it again and says why in its log
         return None
     finally:
         with contextlib.suppress(OSError):
             os.chdir(cwd)
+    if len(os.listdir(f"/proc/{me}/task")) > threads or children_of(me) or \
+            client.context_reads > reads or open_fds() - fds:
+        return None
+    return loaded
 
 
 def _harmless_in_a_fork(settings: Any, order: Order) -> bool:
-    """Load the file first in a throwaway child, with a zygote's checks (`fork_hazard`): a
-    load that starts a thread or a process, or leaves a file open, would leave it in this
-    long-lived Ray worker (outside any guard, and in every later fork of it)."""
+    """Load the file first in a throwaway child, as a zygote does: a load that starts a thread
+    or a process, or leaves a file open, would leave it in this long-lived Ray worker (outside
+    any guard, and in every later fork of it), and one that hangs would hang it here."""
     me = os.getpid()
     probe = os.fork()
     if probe == 0:
@@ -206,14 +202,7 @@ def _harmless_in_a_fork(settings: Any, order: Order) -> bool:
         try:
             _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
             if os.getppid() == me:  # else the Ray worker died before that signal was set
-                from aiflow_lite import task_context as client
-                from aiflow_lite.engine.launch.zygotes import fork_hazard
-                from aiflow_lite.procfs import open_fds
-
-                reads, fds = client.context_reads, open_fds()
-                loaded = _load(settings, order)
-                hazard = fork_hazard(client.context_reads - reads, open_fds() - fds)
-                code = 0 if loaded is not None and hazard is None else 1
+                code = 0 if _load_if_harmless(settings, order) is not None else 1
         finally:
             os._exit(code)
     return _wait(probe) == 0
